@@ -1,0 +1,1 @@
+from . import algorithms, backbones, losses, temporal  # noqa: F401
