@@ -1,1 +1,1 @@
-from . import algorithms, backbones, losses, temporal  # noqa: F401
+from . import algorithms, losses, temporal, utils  # noqa: F401

@@ -14,7 +14,9 @@ any allowed class to arbitrary code. :func:`_history_buffer_getattr` is
 registered under that name instead and resolves only the statistics methods
 of ``HistoryBuffer``.
 """
+import os
 import pickle
+import tempfile
 from typing import Any, Callable, List, Tuple, Union
 
 import numpy as np
@@ -103,3 +105,19 @@ def get_state_dict(checkpoint: Any) -> dict:
         return checkpoint
     raise CheckpointError(
         f'Expected a dict of weights, got {type(checkpoint).__name__}')
+
+
+def save_checkpoint_file(checkpoint: dict, filename: str) -> None:
+    """``torch.save`` to a temporary name, then rename: a crash never leaves
+    a truncated file under ``filename``."""
+    directory = os.path.dirname(os.path.abspath(filename))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix='.' + os.path.basename(filename), suffix='.tmp')
+    os.close(fd)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, filename)
+    except BaseException:
+        os.unlink(tmp)
+        raise

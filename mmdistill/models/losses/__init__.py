@@ -1,1 +1,3 @@
+from .similarity_kl import SimilarityKLLoss
 
+__all__ = ['SimilarityKLLoss']

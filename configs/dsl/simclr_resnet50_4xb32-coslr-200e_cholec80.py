@@ -1,0 +1,7 @@
+# Baseline: plain simclr student, random-init ResNet-50, Cholec80 videos 1-40.
+_base_ = [
+    '../_base_/models/simclr_resnet50.py',
+    '../_base_/datasets/cholec80_bs32_simclr.py',
+    '../_base_/schedules/lars_coslr-200e.py',
+    '../_base_/default_runtime.py',
+]

@@ -1,0 +1,118 @@
+"""MoCo v2 with distillation from a frozen SPT teacher (the paper's DSL)."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from mmdistill.registry import MODELS
+from ..utils import enqueue_keys, gather_keys
+from .teacher import TeacherDistillMixin
+
+
+@MODELS.register_module()
+class DistilledMoCo(TeacherDistillMixin, MoCo):
+    """MoCo v2 student plus KL distillation of the teacher's similarities.
+
+    Step 2 of "Distilling Self-Supervisions" (Ding, Liu, Li, MICCAI 2022).
+    For the same two views, the student scores its key against its queue,
+    ``s = [q.k, q.Q]`` (``1 + K`` columns), and the frozen teacher scores its
+    own, ``t = [q_t.k_t, q_t.Q_t]``. The loss is
+    ``InfoNCE(s) + w * KL(softmax(t / tau) || softmax(s / tau))``.
+
+    The teacher queue ``Q_t`` is aligned column by column with the student's
+    ``Q``: both hold keys of the same images at the same positions, written
+    by one gather and one pointer (the released code let the teacher keep its
+    own queue and pointer, so the KL compared unrelated keys). Everything
+    else of the student is mmpretrain's :class:`MoCo`, so with ``w = 0`` the
+    loss and gradients are exactly MoCo's, and a student checkpoint loads
+    into plain mmpretrain (``teacher_queue`` is an extra key).
+
+    Weights: the released code effectively optimises ``2 * InfoNCE + 5 * KL``;
+    set ``head.loss.loss_weight=2.`` and ``distill_loss.loss_weight=5.`` for
+    that (the ``dsl/`` configs do). The class defaults are ``1`` and ``1``.
+
+    Args:
+        backbone (dict): Student backbone config (random init in the paper).
+        neck (dict): Student projection head config.
+        head (dict): Contrastive head config.
+        teacher (dict): :class:`FrozenTeacher` arguments.
+        distill_loss (dict): Distillation loss config
+            (``SimilarityKLLoss``).
+        queue_len (int): K, shared by both queues. Defaults to 65536.
+        feat_dim (int): Student embedding dimension. Defaults to 128.
+        momentum (float): Key-encoder EMA momentum (0.001 = paper's 0.999).
+        data_preprocessor (dict, optional): Data preprocessor config.
+        init_cfg (dict or list[dict], optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 teacher: dict,
+                 distill_loss: dict = dict(type='SimilarityKLLoss'),
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            momentum=momentum,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self._init_distillation(teacher, distill_loss)
+        self.register_buffer(
+            'teacher_queue',
+            F.normalize(
+                torch.randn(self.teacher.embed_dim, queue_len), dim=0))
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """MoCo's InfoNCE (``loss_ssl``) and the distillation term.
+
+        Args:
+            inputs (List[torch.Tensor]): The two augmented views.
+            data_samples (List[DataSample]): Unused.
+
+        Returns:
+            Dict[str, torch.Tensor]: ``loss_ssl`` and ``loss_distill``.
+        """
+        im_q, im_k = inputs
+        q = F.normalize(self.neck(self.backbone(im_q))[0], dim=1)
+        with torch.no_grad():
+            self.encoder_k.update_parameters(
+                nn.Sequential(self.backbone, self.neck))
+            im_k_shuffled, idx_unshuffle = batch_shuffle_ddp(im_k)
+            k = F.normalize(self.encoder_k(im_k_shuffled)[0], dim=1)
+            k = batch_unshuffle_ddp(k, idx_unshuffle)
+
+            t_query, t_key = self.teacher_embed([im_q, im_k])
+            q_t, k_t = t_query[0], t_key[1]
+            t_sim = torch.cat([(q_t * k_t).sum(1, keepdim=True),
+                               q_t @ self.teacher_queue], dim=1)
+
+        l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
+        l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
+        losses = dict(
+            loss_ssl=self.head.loss(l_pos, l_neg),
+            loss_distill=self.distill_loss(
+                torch.cat([l_pos, l_neg], dim=1), t_sim))
+        self._dequeue_and_enqueue(k, k_t)
+        return losses
+
+    @torch.no_grad()
+    def _dequeue_and_enqueue(self, keys: torch.Tensor,
+                             teacher_keys: torch.Tensor) -> None:
+        """Write student and teacher keys of the same images into the same
+        columns of their queues."""
+        enqueue_keys([self.queue, self.teacher_queue], self.queue_ptr,
+                     gather_keys(keys, teacher_keys))

@@ -1,0 +1,223 @@
+"""The frozen teacher shared by every distilled algorithm."""
+import copy
+import re
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+
+from mmdistill.registry import MODELS
+from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
+                                        load_checkpoint_file)
+from ..utils import freeze_module
+
+# Where the momentum (key) head of a teacher lives in the checkpoints we
+# accept: an SPT training checkpoint (EMA-wrapped), an SPT export, and
+# mmpretrain's MoCo (``encoder_k = EMA(Sequential(backbone, neck))``).
+_KEY_NECK_PREFIXES = (
+    (re.compile(r'^momentum_neck\.module\.'), 'momentum_neck.'),
+    (re.compile(r'^encoder_k\.module\.1\.'), 'momentum_neck.'),
+)
+
+
+def teacher_state_dict(state_dict: dict) -> dict:
+    """Select and rename the weights a :class:`FrozenTeacher` needs.
+
+    Keeps ``backbone.*`` and ``neck.*`` and maps the momentum head of SPT
+    training checkpoints and mmpretrain MoCo checkpoints to
+    ``momentum_neck.*``; everything else (queues, classifier heads, the
+    student's momentum encoder) is dropped.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        for pattern, repl in _KEY_NECK_PREFIXES:
+            key = pattern.sub(repl, key)
+        if key.split('.', 1)[0] in ('backbone', 'neck', 'momentum_neck'):
+            out[key] = value
+    return out
+
+
+class FrozenTeacher(BaseModule):
+    """A frozen SPT teacher: backbone, query head and optional key head.
+
+    The teacher is built from configs plus a checkpoint -- an SPT export
+    (``tools/model_converters/export_teacher.py``), an SPT training
+    checkpoint, an mmpretrain MoCo checkpoint, or (without ``neck``) any
+    mmpretrain checkpoint with a ``backbone.`` -- and frozen: no parameter
+    requires grad, every module stays in eval mode whatever ``train()`` is
+    asked, and :meth:`forward` runs without autograd. Both views go through
+    the backbone in one batched call.
+
+    The distilled algorithms keep the teacher *outside* their module tree
+    (see :class:`TeacherDistillMixin`), so it is never in the optimizer, never
+    wrapped by DDP and never saved into student checkpoints.
+
+    Where we differ from the released code: there the teacher was left in
+    train mode (its BN statistics drifted) and brought its own key queue; here
+    it is always in eval mode and the algorithm owns the aligned queue.
+
+    Args:
+        backbone (dict): Config of the teacher backbone (any mmpretrain
+            backbone, independent of the student's).
+        neck (dict, optional): Config of the projection head trained by SPT
+            (e.g. ``MoCoV2Neck``). Without a neck the embedding is the
+            globally average-pooled last backbone feature map.
+        checkpoint (str, optional): Teacher weights. If None, the backbone's
+            own ``init_cfg`` (e.g. a public checkpoint) initialises it.
+        key_head (str): ``'momentum'`` to embed keys with the SPT momentum
+            head (the checkpoint must hold ``momentum_neck`` weights) or
+            ``'query'`` to use the projection head for keys too.
+        mean (Sequence[float], optional): Input normalisation the teacher was
+            trained with (0-255 scale). None means the student's.
+        std (Sequence[float], optional): As ``mean``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: Optional[dict] = None,
+                 checkpoint: Optional[str] = None,
+                 key_head: str = 'momentum',
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None) -> None:
+        super().__init__()
+        if key_head not in ('momentum', 'query'):
+            raise ValueError(f"teacher.key_head must be 'momentum' or "
+                             f"'query', got {key_head!r}")
+        if key_head == 'momentum' and neck is None:
+            key_head = 'query'
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.momentum_neck = (
+            copy.deepcopy(self.neck) if key_head == 'momentum' else None)
+        self.checkpoint = checkpoint
+        self.mean = mean
+        self.std = std
+        self.register_buffer('input_scale', torch.ones(1, 3, 1, 1), False)
+        self.register_buffer('input_shift', torch.zeros(1, 3, 1, 1), False)
+
+        if checkpoint is None:
+            self.init_weights()
+        else:
+            self._load(checkpoint)
+        # The Runner must not re-initialise the teacher.
+        self._is_init = True
+        freeze_module(self)
+        self.embed_dim = self._probe_embed_dim()
+
+    def _load(self, checkpoint: str) -> None:
+        state = teacher_state_dict(
+            get_state_dict(load_checkpoint_file(checkpoint)))
+        own = self.state_dict()
+        missing = sorted(k for k in own if k not in state)
+        if missing:
+            hint = ''
+            if any(k.startswith('momentum_neck.') for k in missing):
+                hint = (" The checkpoint has no momentum head: set "
+                        "teacher.key_head='query'.")
+            raise CheckpointError(
+                f'Teacher checkpoint {checkpoint!r} lacks {len(missing)} of '
+                f'the teacher\'s {len(own)} tensors (e.g. {missing[:5]}). It '
+                f'must be an SPT export/checkpoint or an mmpretrain checkpoint '
+                f'whose backbone matches teacher.backbone.{hint}')
+        shapes = [(k, tuple(state[k].shape), tuple(v.shape))
+                  for k, v in own.items() if state[k].shape != v.shape]
+        if shapes:
+            raise CheckpointError(
+                f'Teacher checkpoint {checkpoint!r} does not fit the teacher '
+                f'config: (key, checkpoint shape, model shape) {shapes[:5]}')
+        self.load_state_dict({k: state[k] for k in own})
+        MMLogger.get_current_instance().info(
+            f'Loaded frozen teacher ({len(own)} tensors) from {checkpoint}')
+
+    @torch.no_grad()
+    def _probe_embed_dim(self) -> int:
+        query, _ = self(torch.zeros(2, 3, 64, 64), num_views=2)
+        return query.shape[-1]
+
+    def set_input_normalization(self, mean: torch.Tensor,
+                                std: torch.Tensor) -> None:
+        """Map inputs normalised with the student's ``mean``/``std`` to the
+        teacher's own normalisation (an affine map per channel)."""
+        mean, std = mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1)
+        t_mean = mean if self.mean is None else torch.tensor(
+            self.mean, dtype=mean.dtype).reshape(1, -1, 1, 1)
+        t_std = std if self.std is None else torch.tensor(
+            self.std, dtype=std.dtype).reshape(1, -1, 1, 1)
+        self.input_scale.copy_(std / t_std)
+        self.input_shift.copy_((mean - t_mean) / t_std)
+
+    def train(self, mode: bool = True) -> 'FrozenTeacher':
+        """Stay in eval mode: BN statistics and dropout never change."""
+        return super().train(False)
+
+    def _embed(self, feats: Tuple[torch.Tensor], head: Optional[nn.Module]
+               ) -> torch.Tensor:
+        if head is None:
+            return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
+        return head(feats)[0]
+
+    @torch.no_grad()
+    def forward(self, inputs: torch.Tensor,
+                num_views: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Embed ``num_views`` stacked views in one batched backbone pass.
+
+        Args:
+            inputs (torch.Tensor): ``(V*N, 3, H, W)``, views concatenated
+                along the batch, normalised as the student's inputs.
+            num_views (int): ``V``.
+
+        Returns:
+            Tuple[torch.Tensor, torch.Tensor]: L2-normalised query and key
+            embeddings, each ``(V, N, D)``.
+        """
+        x = inputs * self.input_scale + self.input_shift
+        feats = self.backbone(x)
+        query = F.normalize(self._embed(feats, self.neck), dim=-1)
+        key = query if self.momentum_neck is None else F.normalize(
+            self._embed(feats, self.momentum_neck), dim=-1)
+        return (query.unflatten(0, (num_views, -1)),
+                key.unflatten(0, (num_views, -1)))
+
+
+class TeacherDistillMixin:
+    """Holds a :class:`FrozenTeacher` and a distillation loss for an algorithm.
+
+    The teacher is kept out of the algorithm's registered submodules, so
+
+    - ``state_dict()`` has no teacher tensors: a student checkpoint stays
+      small and loadable by plain mmpretrain;
+    - the optimizer, DDP and ``init_weights`` never see it;
+    - ``train()`` cannot switch it out of eval mode.
+
+    Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``) still reach it
+    through :meth:`_apply`. Use it as the first base class of an mmpretrain
+    self-supervised algorithm; call :meth:`_init_distillation` at the end of
+    ``__init__``.
+    """
+
+    def _init_distillation(self, teacher: dict, distill_loss: dict) -> None:
+        teacher_module = FrozenTeacher(**teacher)
+        preprocessor = self.data_preprocessor
+        teacher_module.set_input_normalization(preprocessor.mean,
+                                               preprocessor.std)
+        self.__dict__['teacher'] = teacher_module
+        self.distill_loss = MODELS.build(distill_loss)
+
+    def teacher_embed(self, views: List[torch.Tensor]
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Teacher query and key embeddings ``(V, N, D)`` of ``views``."""
+        return self.teacher(torch.cat(views), num_views=len(views))
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        self.teacher._apply(fn, *args, **kwargs)
+        return self
+
+    def extra_repr(self) -> str:
+        return (f'(teacher): frozen, not saved: '
+                f'{type(self.teacher.backbone).__name__} backbone, embedding '
+                f'dim {self.teacher.embed_dim}, checkpoint '
+                f'{self.teacher.checkpoint}')
