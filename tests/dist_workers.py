@@ -1,0 +1,34 @@
+"""Worker functions for multi-process tests (spawned processes import them
+by module name, which pytest's test modules do not provide)."""
+import os
+
+import torch
+import torch.distributed as dist
+
+from mmdistill.registry import MODELS
+from tiny_models import (BACKBONE, MOCO_HEAD, MOCO_NECK, PREPROCESSOR,
+                         teacher_cfg, views)
+
+WORLD = 2
+BATCH = 2
+STEPS = 3
+
+
+def distilled_moco_worker(rank, port, ckpt, out_dir):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='DistilledMoCo', backbone=BACKBONE, neck=MOCO_NECK,
+             head=MOCO_HEAD, queue_len=16, feat_dim=16,
+             data_preprocessor=PREPROCESSOR, teacher=teacher_cfg(ckpt)))
+    model.init_weights()
+    model.train()
+    for step in range(STEPS):
+        inputs = views(n=BATCH, seed=100 * step + rank)
+        model.loss(inputs, [])
+    torch.save(
+        dict(queue=model.queue, teacher_queue=model.teacher_queue,
+             ptr=model.queue_ptr), os.path.join(out_dir, f'rank{rank}.pth'))
+    dist.destroy_process_group()
