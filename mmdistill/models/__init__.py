@@ -1,1 +1,1 @@
-from . import algorithms, losses, temporal, utils  # noqa: F401
+from . import algorithms, losses, pretrained, temporal, utils  # noqa: F401

@@ -17,9 +17,10 @@ of ``HistoryBuffer``.
 import os
 import pickle
 import tempfile
-from typing import Any, Callable, List, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
+import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
@@ -61,14 +62,39 @@ def checkpoint_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
             ] + _numpy_globals()
 
 
-def register_checkpoint_safe_globals() -> None:
-    """Allow-list mmengine's checkpoint content for ``torch.load``.
+def _load_url_weights_only(url: str,
+                           model_dir: Optional[str] = None,
+                           map_location: Any = None,
+                           progress: bool = True,
+                           **kwargs) -> Any:
+    """mmengine's ``load_url`` with ``weights_only=True``.
 
-    Called when :mod:`mmdistill` is imported, so mmengine's own loading
-    (``Runner.resume``, ``load_checkpoint``, ``load_from``) works with
-    ``weights_only=True``. Idempotent.
+    ``torch.hub.load_state_dict_from_url`` defaults to ``weights_only=False``,
+    so without this every remote scheme of mmengine (``http(s)://``,
+    ``torchvision://``, ``open-mmlab://``, ``mmcls://``, which all end in
+    ``mmengine.runner.checkpoint.load_url``) would unpickle downloaded files
+    with no allow-list.
+    """
+    kwargs['weights_only'] = True
+    return torch.hub.load_state_dict_from_url(
+        url,
+        model_dir=model_dir,
+        map_location=map_location,
+        progress=progress,
+        **kwargs)
+
+
+def register_checkpoint_safe_globals() -> None:
+    """Make every checkpoint load of mmengine safe under ``weights_only``.
+
+    Allow-lists mmengine's checkpoint content for ``torch.load`` and routes
+    mmengine's downloads through :func:`_load_url_weights_only`. Called when
+    :mod:`mmdistill` is imported, so mmengine's own loading
+    (``Runner.resume``, ``load_checkpoint``, ``load_from``, ``init_cfg``)
+    is covered. Idempotent.
     """
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    mmengine_checkpoint.load_url = _load_url_weights_only
 
 
 def load_checkpoint_file(filename: str,

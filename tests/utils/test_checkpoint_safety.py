@@ -73,3 +73,18 @@ def test_restricted_getattr_allows_only_statistics_methods():
                       (os, 'system')):
         with pytest.raises(pickle.UnpicklingError):
             _history_buffer_getattr(obj, name)
+
+
+def test_downloaded_checkpoints_are_loaded_weights_only(tmp_path, monkeypatch):
+    """torchvision://, open-mmlab:// and http(s):// all end in mmengine's
+    load_url; a poisoned file in the download cache must be refused."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    cached = tmp_path / 'hub' / 'checkpoints' / os.path.basename(
+        get_torchvision_models()['resnet18'])
+    cached.parent.mkdir(parents=True)
+    torch.save({'x': _RunsCode()}, cached)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckpointError, match='Refusing to load'):
+        load_checkpoint_file('torchvision://resnet18')
+    assert not (tmp_path / MARKER).exists()

@@ -11,7 +11,8 @@ model = dict(
         model_name='tf_efficientnet_lite0',
         pretrained=False,
         init_cfg=dict(
-            type='PublicPretrained',
+            type='Pretrained',
+            _scope_='mmdistill',
             checkpoint='efficientnet-lite0://imagenet',
             format='timm')),
     neck=dict(in_channels=1280, hid_channels=1280))

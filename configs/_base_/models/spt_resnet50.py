@@ -15,7 +15,8 @@ model = dict(
         depth=50,
         norm_cfg=dict(type='BN'),
         init_cfg=dict(
-            type='PublicPretrained',
+            type='Pretrained',
+            _scope_='mmdistill',
             checkpoint='torchvision://resnet50',
             format='torchvision')),
     neck=dict(

@@ -1,0 +1,20 @@
+"""Public pretrained models in: checkpoint formats, an initializer, a scheme.
+
+Importing this package registers mmdistill's ``Pretrained`` weight
+initializer (``init_cfg=dict(type='Pretrained', _scope_='mmdistill', ...)``)
+and the ``efficientnet-lite0://imagenet`` checkpoint scheme.
+"""
+from .efficientnet_lite0 import (IMAGENET_URI, MEAN, STD,
+                                 build_efficientnet_lite0_classifier,
+                                 efficientnet_lite0_to_timm)
+from .formats import (FORMATS, convert_state_dict, detect_format, source_parts,
+                      strip_ddp_prefix)
+from .initializer import (WEIGHT_INITIALIZERS, KeyMatch, PublicPretrainedInit,
+                          match_state_dict)
+
+__all__ = [
+    'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'WEIGHT_INITIALIZERS',
+    'KeyMatch', 'PublicPretrainedInit', 'build_efficientnet_lite0_classifier',
+    'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
+    'match_state_dict', 'source_parts', 'strip_ddp_prefix'
+]
