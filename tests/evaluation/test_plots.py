@@ -1,0 +1,93 @@
+"""Confusion matrices, ribbons and tools/analysis/plot_phases.py."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmdistill.datasets.phases import get_phases
+from mmdistill.evaluation import write_label_file
+from mmdistill.visualization import (PHASE_COLORS, draw_phase_ribbon,
+                                     normalize_rows, phase_confusion_matrix,
+                                     save_figure)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def plot_phases_main(argv):
+    spec = importlib.util.spec_from_file_location(
+        'plot_phases', REPO / 'tools' / 'analysis' / 'plot_phases.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(argv)
+
+
+def test_confusion_matrix_by_hand():
+    gt = np.array([0, 0, 0, 1, 1, 2])
+    pred = np.array([0, 1, 1, 1, 1, 0])
+    counts = phase_confusion_matrix(gt, pred, 4)
+    np.testing.assert_array_equal(
+        counts, [[1, 2, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
+    rates = normalize_rows(counts)
+    np.testing.assert_allclose(rates[:3],
+                               [[1 / 3, 2 / 3, 0, 0], [0, 1, 0, 0],
+                                [1, 0, 0, 0]])
+    assert np.isnan(rates[3]).all()
+
+
+def test_every_phase_has_its_own_colour():
+    names = get_phases('m2cai16')
+    assert set(PHASE_COLORS) == set(names)
+    assert len(set(PHASE_COLORS.values())) == len(names)
+
+
+def test_ribbon_pixels(tmp_path):
+    # 10 frames of Preparation; the prediction is wrong on the second half.
+    gt = np.zeros(10, int)
+    pred = np.array([0] * 5 + [1] * 5)
+    path = tmp_path / 'ribbon.png'
+    save_figure(draw_phase_ribbon(gt, pred, get_phases('cholec80')), path)
+    with Image.open(path) as image:
+        assert image.size == (1200, 360)
+        rgb = np.asarray(image.convert('RGB'))
+    # Somewhere the plot shows Preparation blue, Calot orange and black.
+    colours = {tuple(c) for c in rgb.reshape(-1, 3)}
+    assert {(31, 119, 180), (255, 127, 14), (0, 0, 0)} <= colours
+    assert [p.name for p in tmp_path.iterdir()] == ['ribbon.png']
+
+
+def test_plot_phases_tool(tmp_path):
+    gt_dir, pred_dir, out_dir = (tmp_path / d for d in ('gt', 'pred', 'out'))
+    write_label_file(gt_dir / 'v1.txt', [0, 0, 1, 1, 2], 'cholec80')
+    write_label_file(pred_dir / 'v1.txt', [0, 1, 1, 1, 2], 'cholec80')
+    write_label_file(gt_dir / 'v2.txt', [0, 3, 3], 'cholec80')
+    write_label_file(pred_dir / 'v2_pred.txt', [0, 3, 4], 'cholec80')
+    out_dir.mkdir()
+    (out_dir / 'v1_ribbon.png').write_bytes(b'kept')
+    plot_phases_main([
+        '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir), '--dataset',
+        'cholec80', '--out-dir', str(out_dir)
+    ])
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        'confusion_matrix.png', 'v1_ribbon.png', 'v2_ribbon.png'
+    ]
+    # Resumable: an existing ribbon is kept unless --overwrite.
+    assert (out_dir / 'v1_ribbon.png').read_bytes() == b'kept'
+    with Image.open(out_dir / 'confusion_matrix.png') as image:
+        assert image.size[0] >= 700 and image.size[1] >= 600
+    plot_phases_main([
+        '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir), '--dataset',
+        'cholec80', '--out-dir', str(out_dir), '--overwrite'
+    ])
+    assert (out_dir / 'v1_ribbon.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_plot_phases_reports_bad_files(tmp_path):
+    (tmp_path / 'v1.txt').write_text('Frame\tPhase\n0\tPreparation\n')
+    (tmp_path / 'v1_pred.txt').write_text('Frame\tPhase\n0\tLunch\n')
+    with pytest.raises(SystemExit, match=r"v1_pred.txt:2: unknown phase"):
+        plot_phases_main([
+            '--gt-dir', str(tmp_path), '--pred-dir', str(tmp_path),
+            '--dataset', 'cholec80', '--out-dir', str(tmp_path / 'out')
+        ])
