@@ -1,5 +1,5 @@
-# MS-TCN (Farha & Gall, CVPR 2019): offline (non-causal), 4 stages of 10 dilated
-# residual layers with 64 feature maps, on 2048-d ResNet-50 frame features.
+# MS-TCN (Farha & Gall, CVPR 2019): offline (non-causal), 4 stages of 10
+# dilated residual layers with 64 feature maps, on 2048-d ResNet-50 features.
 model = dict(
     type='TemporalPhaseModel',
     tcn=dict(

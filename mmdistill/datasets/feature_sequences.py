@@ -1,0 +1,132 @@
+"""Whole-video feature sequences for the temporal phase model.
+
+Reads the output of ``tools/extract_features.py``: ``<feature_dir>/index.json``
+and one float32 ``[T, D]`` array per video::
+
+    {"feature_dim": D, "fps": F, "checkpoint": ..., "config": ...,
+     "videos": {"<video>": {"file": "<video>.npy", "num_frames": T,
+                            "labels": [int, ...], "split": "train"}}}
+"""
+import json
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset
+from mmpretrain.structures import DataSample
+
+from mmdistill.registry import DATASETS, VIDEO_DATASETS
+
+
+@DATASETS.register_module()
+@VIDEO_DATASETS.register_module()
+class PhaseFeatureSequences(BaseDataset):
+    """One item per video: its frame features and per-frame phase labels.
+
+    Each item is ``dict(inputs=FloatTensor[T, D], data_samples=DataSample)``
+    with ``gt_phase`` (LongTensor [T]) and the metainfo ``video_name`` and
+    ``num_frames``. Batches of videos of different lengths are padded by
+    :class:`mmdistill.models.temporal.PhaseSequencePreprocessor`, so the
+    Runner's default ``pseudo_collate`` suffices.
+
+    Args:
+        feature_dir: Directory holding ``index.json`` and the ``.npy`` files.
+        videos: Videos to use, in this order; default all videos of the index
+            (in index order) that match ``split``.
+        split: Keep only videos whose index entry has this ``split`` (the
+            ``--split`` they were extracted with); None keeps all.
+        pipeline: Transforms applied before packing, to a dict with
+            ``feats`` (float32 [T, D] array), ``gt_phase`` (int64 [T] array),
+            ``video_name`` and ``num_frames``; default none.
+        test_mode: Passed to :class:`mmengine.dataset.BaseDataset`.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
+            (``metainfo``, ``serialize_data``, ``lazy_init``, ...).
+    """
+
+    def __init__(self,
+                 feature_dir: str,
+                 videos: Optional[Sequence[str]] = None,
+                 split: Optional[str] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        self.feature_dir = feature_dir
+        self.videos = None if videos is None else list(videos)
+        self.split = split
+        super().__init__(
+            ann_file=osp.join(feature_dir, 'index.json'),
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read ``index.json`` and select the videos."""
+        index = self._load_index()
+        entries = index['videos']
+        names = list(entries) if self.videos is None else self.videos
+        unknown = [name for name in names if name not in entries]
+        if unknown:
+            raise KeyError(
+                f'{self.ann_file} has no features for videos {unknown}; it '
+                f'holds {list(entries)}. Extract them with '
+                f'tools/extract_features.py or fix `videos`.')
+        if self.split is not None:
+            names = [n for n in names if entries[n].get('split') == self.split]
+            if not names:
+                raise ValueError(
+                    f'No video of {self.ann_file} was extracted with split '
+                    f'{self.split!r}; run tools/extract_features.py with '
+                    f'--split {self.split} or pass `videos` instead.')
+        data_list = []
+        for name in names:
+            entry = entries[name]
+            labels = np.asarray(entry['labels'], dtype=np.int64)
+            if labels.shape != (entry['num_frames'], ):
+                raise ValueError(
+                    f'{self.ann_file}: video {name!r} has num_frames='
+                    f'{entry["num_frames"]} but {labels.size} labels; '
+                    f're-extract its features.')
+            data_list.append(
+                dict(
+                    video_name=name,
+                    feat_path=osp.join(self.feature_dir, entry['file']),
+                    num_frames=int(entry['num_frames']),
+                    feature_dim=int(index['feature_dim']),
+                    gt_phase=labels))
+        return data_list
+
+    def prepare_data(self, idx: int) -> dict:
+        """Load one video's features, run the pipeline and pack the item."""
+        info = self.get_data_info(idx)
+        feats = np.load(info['feat_path'])
+        expected = (info['num_frames'], info['feature_dim'])
+        if feats.shape != expected:
+            raise ValueError(
+                f'{info["feat_path"]} holds an array of shape {feats.shape}, '
+                f'but {self.ann_file} expects {expected}; re-extract it.')
+        results = self.pipeline(dict(info, feats=feats))
+        sample = DataSample(
+            metainfo=dict(
+                video_name=results['video_name'],
+                num_frames=len(results['gt_phase'])))
+        sample.gt_phase = torch.as_tensor(
+            results['gt_phase'], dtype=torch.long)
+        return dict(
+            inputs=torch.as_tensor(results['feats'], dtype=torch.float32),
+            data_samples=sample)
+
+    def _load_index(self) -> dict:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'Feature index {self.ann_file} not found; write it with '
+                f'`python tools/extract_features.py CONFIG CHECKPOINT '
+                f'--out-dir {self.feature_dir}`.')
+        with open(self.ann_file, encoding='utf-8') as f:
+            index = json.load(f)
+        missing = {'feature_dim', 'videos'} - set(index)
+        if missing:
+            raise KeyError(
+                f'{self.ann_file} lacks the keys {sorted(missing)}; it was '
+                f'not written by tools/extract_features.py.')
+        return index
