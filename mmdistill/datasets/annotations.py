@@ -1,0 +1,247 @@
+"""Official Cholec80 / M2CAI16 annotation files and the unified per-frame TSV.
+
+Official files (both datasets, one row per frame of the 25 fps video)::
+
+    videoNN-phase.txt / workflow_video_NN.txt     videoNN-tool.txt (Cholec80)
+    Frame   Phase                                 Frame Grasper ... SpecimenBag
+    0       Preparation                           0     1       ... 0
+    1       Preparation                           25    1       ... 0
+
+The official evaluation scripts of both datasets read the phase files with
+one header line; :func:`read_phase_file` also accepts a file without it. Tool
+files list every 25th frame.
+
+Unified format, one file per prepared video (``annotations/<video>.tsv``)::
+
+    frame   phase   [Grasper ... SpecimenBag]
+    0       0       [1 ... 0]
+
+where ``frame`` is the index ``k`` of the sampled frame (``k / fps`` seconds
+into the video, ``frames/<video>/<k:06d>.jpg``) and ``phase`` the id in the
+dataset's vocabulary (:func:`mmdistill.datasets.phases.get_phases`).
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import SurgicalDataError
+from .layout import write_text_atomic
+
+CHOLEC80_TOOLS: Tuple[str, ...] = ('Grasper', 'Bipolar', 'Hook', 'Scissors',
+                                   'Clipper', 'Irrigator', 'SpecimenBag')
+
+
+@dataclass(frozen=True)
+class ToolAnnotation:
+    """Tool presence rows of an official tool file.
+
+    Attributes:
+        names (tuple[str]): Tool names, in column order.
+        frames (np.ndarray): Increasing native frame index of each row.
+        presence (np.ndarray): ``(rows, tools)`` array of 0/1.
+    """
+    names: Tuple[str, ...]
+    frames: np.ndarray
+    presence: np.ndarray
+
+
+@dataclass(frozen=True)
+class FrameAnnotation:
+    """Unified labels of one prepared video.
+
+    Attributes:
+        phases (np.ndarray): Phase id of each sampled frame ``k``.
+        tools (np.ndarray, optional): ``(frames, tools)`` 0/1 presence.
+        tool_names (tuple[str]): Names of the tool columns.
+    """
+    phases: np.ndarray
+    tools: Optional[np.ndarray] = None
+    tool_names: Tuple[str, ...] = ()
+
+
+def _data_lines(path: str, what: str) -> List[Tuple[int, List[str]]]:
+    """Non-blank lines of ``path`` as (line number, fields)."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        raise SurgicalDataError(path, f'missing {what} file') from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SurgicalDataError(path,
+                                f'cannot read {what} file ({e})') from None
+    rows = [(n, line.split()) for n, line in enumerate(lines, 1)
+            if line.strip()]
+    if not rows:
+        raise SurgicalDataError(path, f'empty {what} file')
+    return rows
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip('-').isdigit()
+
+
+def read_phase_file(path: str, phases: Sequence[str]) -> np.ndarray:
+    """Read an official phase file into one phase id per native frame.
+
+    Args:
+        path (str): ``videoNN-phase.txt`` (Cholec80) or
+            ``[test_]workflow_video_NN.txt`` (M2CAI16).
+        phases (Sequence[str]): The dataset's phase names, in id order.
+
+    Returns:
+        np.ndarray: ``int64`` array, entry ``i`` is the phase of frame ``i``.
+
+    Raises:
+        SurgicalDataError: If the file is missing or empty, a row is not
+            ``<frame> <phase>``, frames do not run 0, 1, 2, ... or a phase
+            name is not in ``phases``.
+    """
+    rows = _data_lines(path, 'phase annotation')
+    if not _is_int(rows[0][1][0]):
+        rows = rows[1:]
+    ids = {name: i for i, name in enumerate(phases)}
+    labels = np.empty(len(rows), dtype=np.int64)
+    for expected, (n, fields) in enumerate(rows):
+        if len(fields) != 2 or not _is_int(fields[0]):
+            raise SurgicalDataError(
+                path, f'line {n}: expected "<frame><TAB><phase>", got '
+                f'{" ".join(fields)!r}')
+        if int(fields[0]) != expected:
+            raise SurgicalDataError(
+                path, f'line {n}: frame {fields[0]} where frame {expected} '
+                'was expected (rows must list every frame from 0)')
+        if fields[1] not in ids:
+            raise SurgicalDataError(
+                path, f'line {n}: unknown phase {fields[1]!r}; expected one '
+                f'of {list(phases)} (wrong --dataset?)')
+        labels[expected] = ids[fields[1]]
+    if len(labels) == 0:
+        raise SurgicalDataError(path, 'has a header but no rows')
+    return labels
+
+
+def read_tool_file(path: str) -> ToolAnnotation:
+    """Read an official Cholec80 tool file (header, then every 25th frame).
+
+    Raises:
+        SurgicalDataError: If the file is missing, has no ``Frame`` header,
+            a row has the wrong number of columns or non-0/1 values, or the
+            frames are not increasing.
+    """
+    rows = _data_lines(path, 'tool annotation')
+    (_, header), rows = rows[0], rows[1:]
+    if header[0].lower() != 'frame' or len(header) < 2:
+        raise SurgicalDataError(
+            path, f'line 1: expected a header "Frame<TAB><tool>...", got '
+            f'{" ".join(header)!r}')
+    if not rows:
+        raise SurgicalDataError(path, 'has a header but no rows')
+    table = np.empty((len(rows), len(header)), dtype=np.int64)
+    for i, (n, fields) in enumerate(rows):
+        if len(fields) != len(header) or not all(map(_is_int, fields)):
+            raise SurgicalDataError(
+                path, f'line {n}: expected {len(header)} integers, got '
+                f'{" ".join(fields)!r}')
+        table[i] = [int(x) for x in fields]
+    frames, presence = table[:, 0], table[:, 1:]
+    if np.any(np.diff(frames) <= 0) or frames[0] < 0:
+        raise SurgicalDataError(path, 'frame numbers must increase from >= 0')
+    if not np.isin(presence, (0, 1)).all():
+        raise SurgicalDataError(path, 'tool values must be 0 or 1')
+    return ToolAnnotation(tuple(header[1:]), frames, presence.astype(np.uint8))
+
+
+def sampled_frame_indices(num_frames: int, native_fps: float,
+                          fps: float) -> np.ndarray:
+    """Native frame index of each sample ``k`` taken at ``fps``.
+
+    Sample ``k`` is at ``k / fps`` seconds, i.e. native frame
+    ``round(k * native_fps / fps)``; samples run while that is below
+    ``num_frames``. At 1 fps from 25 fps this is frames 0, 25, 50, ... as in
+    the public Cholec80 pipelines.
+
+    Raises:
+        ValueError: If ``fps`` is not positive or exceeds ``native_fps``.
+    """
+    if not 0 < fps <= native_fps:
+        raise ValueError(f'fps must be in (0, {native_fps}], got {fps}')
+    step = native_fps / fps
+    count = int(np.ceil(num_frames / step))
+    indices = np.floor(np.arange(count + 1) * step + 0.5).astype(np.int64)
+    return indices[indices < num_frames]
+
+
+def sample_tools(tools: ToolAnnotation, indices: np.ndarray,
+                 max_gap: int) -> np.ndarray:
+    """Tool presence at native frames ``indices`` (latest row at or before).
+
+    Tool rows exist every 25th frame, so above 1 fps a sample takes the last
+    annotated value.
+
+    Raises:
+        ValueError: If a sample precedes the first row or lies more than
+            ``max_gap`` frames after the row it would use (the tool file
+            ends too early).
+    """
+    rows = np.searchsorted(tools.frames, indices, side='right') - 1
+    if np.any(rows < 0):
+        raise ValueError(f'the first tool row is frame {tools.frames[0]}, '
+                         f'after sampled frame {indices[0]}')
+    gaps = indices - tools.frames[rows]
+    if np.any(gaps > max_gap):
+        raise ValueError(
+            f'the last tool row is frame {tools.frames[-1]} but frames up '
+            f'to {indices[-1]} need tool labels')
+    return tools.presence[rows]
+
+
+def write_frame_annotation(path: str, annotation: FrameAnnotation) -> None:
+    """Write ``annotation`` as a unified TSV (atomically)."""
+    columns = ['frame', 'phase', *annotation.tool_names]
+    lines = ['\t'.join(columns)]
+    for k, phase in enumerate(annotation.phases):
+        row = [str(k), str(int(phase))]
+        if annotation.tools is not None:
+            row += [str(int(v)) for v in annotation.tools[k]]
+        lines.append('\t'.join(row))
+    write_text_atomic(path, '\n'.join(lines) + '\n')
+
+
+def read_frame_annotation(path: str,
+                          num_phases: Optional[int] = None) -> FrameAnnotation:
+    """Read a unified TSV written by :func:`write_frame_annotation`.
+
+    Args:
+        path (str): ``annotations/<video>.tsv``.
+        num_phases (int, optional): If given, phase ids must be below it.
+
+    Raises:
+        SurgicalDataError: If the header is not ``frame, phase, [tools]``,
+            frames do not run 0, 1, 2, ..., or a value is invalid.
+    """
+    rows = _data_lines(path, 'annotation')
+    (_, header), rows = rows[0], rows[1:]
+    if header[:2] != ['frame', 'phase']:
+        raise SurgicalDataError(
+            path, f'line 1: expected header "frame<TAB>phase[<TAB>tools]", '
+            f'got {" ".join(header)!r}; re-run the preparation')
+    table = np.empty((len(rows), len(header)), dtype=np.int64)
+    for k, (n, fields) in enumerate(rows):
+        if len(fields) != len(header) or not all(map(_is_int, fields)):
+            raise SurgicalDataError(
+                path, f'line {n}: expected {len(header)} integers, got '
+                f'{" ".join(fields)!r}')
+        table[k] = [int(x) for x in fields]
+        if table[k, 0] != k:
+            raise SurgicalDataError(
+                path, f'line {n}: frame {table[k, 0]} where {k} was expected')
+    phases = table[:, 1]
+    if len(phases) and (phases.min() < 0 or (num_phases is not None
+                                             and phases.max() >= num_phases)):
+        raise SurgicalDataError(
+            path, f'phase ids must lie in [0, {num_phases}); found '
+            f'{phases.min()}..{phases.max()}')
+    tool_names = tuple(header[2:])
+    tools = table[:, 2:].astype(np.uint8) if tool_names else None
+    return FrameAnnotation(phases, tools, tool_names)

@@ -1,0 +1,248 @@
+"""Datasets over prepared surgical-video frames (layout in :mod:`.layout`).
+
+``SurgicalFrames`` yields unlabelled frames for self-supervised learning,
+``SurgicalPhaseFrames`` yields frames with their phase label for fine-tuning
+and linear probes. Both read ``meta.json`` (``ann_file``), list frames
+ordered by video then frame, and check that every listed frame exists, so a
+half-prepared data root fails at construction, not mid-epoch.
+"""
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from mmengine.dist import is_main_process
+from mmengine.logging import MMLogger, print_log
+from mmpretrain.datasets import BaseDataset
+
+from ..registry import DATASETS, VIDEO_DATASETS
+from .annotations import read_frame_annotation
+from .errors import SurgicalDataError
+from .layout import (META_FILE, annotation_path, frame_path, load_meta,
+                     write_text_atomic)
+from .splits import low_data_subset, resolve_split
+from .verification import check_frame_files
+
+
+def sampling_step(prepared_fps: float, fps: Optional[float],
+                  sample_every: int) -> int:
+    """Keep every n-th prepared frame; ``fps`` must divide ``prepared_fps``.
+
+    Raises:
+        ValueError: If both ``fps`` and ``sample_every`` are set, or ``fps``
+            is not ``prepared_fps / n`` for an integer ``n``.
+    """
+    if fps is None:
+        if sample_every < 1:
+            raise ValueError(f'sample_every must be >= 1, got {sample_every}')
+        return sample_every
+    if sample_every != 1:
+        raise ValueError('give fps or sample_every, not both')
+    ratio = prepared_fps / fps
+    if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
+        raise ValueError(
+            f'the data was prepared at {prepared_fps} fps; fps={fps} must be '
+            'that divided by an integer (prepare at a higher rate)')
+    return round(ratio)
+
+
+def _select_videos(meta: Dict[str, Any], meta_path: str,
+                   videos: Union[str, Sequence[str]],
+                   split_scheme: str) -> List[str]:
+    """Video ids named by a split of ``split_scheme`` or listed explicitly."""
+    prepared = list(meta['videos'])
+    if isinstance(videos, str):
+        try:
+            return resolve_split(split_scheme, videos, prepared)
+        except ValueError as e:
+            raise SurgicalDataError(meta_path, str(e)) from None
+    missing = [video for video in videos if video not in meta['videos']]
+    if missing:
+        raise SurgicalDataError(
+            meta_path, f'videos {missing} were not prepared; prepared are '
+            f'{prepared}')
+    return list(videos)
+
+
+def _log_dir() -> Optional[str]:
+    """Folder of the current runner's log file (``work_dir/<timestamp>``)."""
+    log_file = MMLogger.get_current_instance().log_file
+    return osp.dirname(log_file) if log_file else None
+
+
+@DATASETS.register_module()
+class SurgicalFrames(BaseDataset):
+    """Unlabelled frames of prepared surgical videos, for SSL.
+
+    The paper trains its teacher head and students on the frames of the
+    training videos at 1 fps (Cholec80 videos 1-40).
+
+    Args:
+        data_root (str): Output of ``tools/data/prepare_phase_dataset.py``.
+        videos (str | Sequence[str]): A split name of ``split_scheme`` (e.g.
+            ``'train'``) or explicit video ids. Defaults to ``'all'``.
+        split_scheme (str): See :mod:`mmdistill.datasets.splits`. Defaults to
+            ``'all'``.
+        fps (float, optional): Wanted rate; must divide the prepared rate
+            (frames prepared at 5 fps read at ``fps=1`` take every 5th).
+        sample_every (int): Alternatively, keep every n-th prepared frame.
+        **kwargs: ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
+            ... of :class:`mmpretrain.datasets.BaseDataset`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 videos: Union[str, Sequence[str]] = 'all',
+                 split_scheme: str = 'all',
+                 fps: Optional[float] = None,
+                 sample_every: int = 1,
+                 **kwargs) -> None:
+        self.video_selection = videos
+        self.split_scheme = split_scheme
+        self.videos: List[str] = []
+        meta = load_meta(data_root)
+        self.step = sampling_step(meta['fps'], fps, sample_every)
+        super().__init__(
+            ann_file=META_FILE,
+            data_root=data_root,
+            metainfo=dict(
+                dataset=meta['dataset'], fps=meta['fps'] / self.step),
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """One ``dict(img_path, video, frame)`` per kept frame."""
+        meta = load_meta(self.data_root)
+        self.videos = _select_videos(meta, self.ann_file, self.video_selection,
+                                     self.split_scheme)
+        data_list = []
+        for video in self.videos:
+            num_frames = meta['videos'][video]['num_frames']
+            check_frame_files(self.data_root, video, num_frames)
+            data_list += [
+                dict(
+                    img_path=frame_path(self.data_root, video, k),
+                    video=video,
+                    frame=k) for k in range(0, num_frames, self.step)
+            ]
+        return data_list
+
+
+@VIDEO_DATASETS.register_module()
+@DATASETS.register_module()
+class SurgicalPhaseFrames(BaseDataset):
+    """Frames of prepared surgical videos labelled with their phase.
+
+    Each item has ``img_path``, ``gt_label`` (phase id), ``video`` and
+    ``frame`` (index ``k`` of the sampled frame); items are ordered by video,
+    then frame. Classes are the phase names of ``meta.json``.
+
+    Low-data training (the paper fine-tunes on 12.5 % / 25 % of the labelled
+    training videos) takes a fixed seeded subset of the split
+    (:func:`mmdistill.datasets.splits.low_data_subset`); the chosen videos
+    are logged and written as JSON to ``record_dir``, by default the current
+    runner's log folder ``work_dir/<timestamp>/``.
+
+    Args:
+        data_root (str): Output of ``tools/data/prepare_phase_dataset.py``.
+        split (str): Split name of ``split_scheme``: ``'train'``, ``'val'``,
+            ``'test'`` (or ``'all'``).
+        split_scheme (str): ``'cholec80_40_8_32'`` (default),
+            ``'cholec80_40_40'``, ``'m2cai16_27_14'``, ``'synthetic'`` or
+            ``'all'``; see :mod:`mmdistill.datasets.splits`.
+        videos (Sequence[str], optional): Explicit video ids, replacing the
+            split's.
+        num_videos (int, optional): Low-data subset of this many videos.
+        fraction (float, optional): Low-data subset of this share of videos.
+        split_seed (int): Which fixed low-data subset.
+        fps (float, optional): Wanted rate; must divide the prepared rate.
+        sample_every (int): Alternatively, keep every n-th prepared frame.
+        record_dir (str, optional): Where to write the low-data video list.
+        **kwargs: ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
+            ... of :class:`mmpretrain.datasets.BaseDataset`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 split_scheme: str = 'cholec80_40_8_32',
+                 videos: Optional[Sequence[str]] = None,
+                 num_videos: Optional[int] = None,
+                 fraction: Optional[float] = None,
+                 split_seed: int = 0,
+                 fps: Optional[float] = None,
+                 sample_every: int = 1,
+                 record_dir: Optional[str] = None,
+                 **kwargs) -> None:
+        self.split = split
+        self.split_scheme = split_scheme
+        self.video_selection = split if videos is None else videos
+        self.low_data = dict(
+            num_videos=num_videos, fraction=fraction, seed=split_seed)
+        self.record_dir = record_dir
+        self.videos: List[str] = []
+        meta = load_meta(data_root)
+        self.step = sampling_step(meta['fps'], fps, sample_every)
+        super().__init__(
+            ann_file=META_FILE,
+            data_root=data_root,
+            classes=meta['phases'],
+            metainfo=dict(
+                dataset=meta['dataset'], fps=meta['fps'] / self.step),
+            **kwargs)
+
+    @property
+    def is_low_data(self) -> bool:
+        """Whether a low-data subset was requested."""
+        return (self.low_data['num_videos'] is not None
+                or self.low_data['fraction'] is not None)
+
+    def _record_subset(self, pool: List[str]) -> None:
+        print_log(
+            f'Low-data subset of split {self.split!r} ({self.split_scheme}), '
+            f'seed {self.low_data["seed"]}: {len(self.videos)} of '
+            f'{len(pool)} videos: {self.videos}',
+            logger='current')
+        folder = self.record_dir or _log_dir()
+        if folder is None or not is_main_process():
+            return
+        os.makedirs(folder, exist_ok=True)
+        name = (f'low_data_{self.split_scheme}_{self.split}_'
+                f'{len(self.videos)}of{len(pool)}_seed'
+                f'{self.low_data["seed"]}.json')
+        record = dict(
+            data_root=self.data_root,
+            split_scheme=self.split_scheme,
+            split=self.split,
+            **self.low_data,
+            videos=self.videos)
+        write_text_atomic(
+            osp.join(folder, name),
+            json.dumps(record, indent=2) + '\n')
+
+    def load_data_list(self) -> List[dict]:
+        """One ``dict(img_path, gt_label, video, frame)`` per kept frame."""
+        meta = load_meta(self.data_root)
+        pool = _select_videos(meta, self.ann_file, self.video_selection,
+                              self.split_scheme)
+        self.videos = pool
+        if self.is_low_data:
+            self.videos = low_data_subset(pool, **self.low_data)
+            self._record_subset(pool)
+        data_list = []
+        for video in self.videos:
+            num_frames = meta['videos'][video]['num_frames']
+            path = annotation_path(self.data_root, video)
+            labels = read_frame_annotation(path, len(meta['phases'])).phases
+            if len(labels) != num_frames:
+                raise SurgicalDataError(
+                    path, f'{len(labels)} rows but meta.json lists '
+                    f'{num_frames} frames for {video}; re-run the preparation')
+            check_frame_files(self.data_root, video, num_frames)
+            data_list += [
+                dict(
+                    img_path=frame_path(self.data_root, video, k),
+                    gt_label=int(labels[k]),
+                    video=video,
+                    frame=k) for k in range(0, num_frames, self.step)
+            ]
+        return data_list
