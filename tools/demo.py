@@ -57,7 +57,7 @@ def main() -> None:
     if not osp.exists(osp.join(data_root, 'meta.json')):
         run('tools/data/generate_synthetic.py', args.raw_dir)
         run('tools/data/prepare_phase_dataset.py', '--dataset', 'cholec80',
-            '--workers', '2', args.raw_dir, args.data_root)
+            '--size', '128', '--workers', '2', args.raw_dir, args.data_root)
     data_option = f'train_dataloader.dataset.data_root={data_root}'
 
     spt_dir = osp.join(work_dir, 'spt')
