@@ -137,8 +137,15 @@ def backbone_state_dict(checkpoint: str) -> Dict[str, torch.Tensor]:
 
 
 def build_model(cfg: Config, checkpoint: str, device: str) -> nn.Module:
-    """Build ``cfg.model``, backbone loaded from ``checkpoint``, eval mode."""
-    model = MODELS.build(cfg.model)
+    """Build ``cfg.model``, backbone loaded from ``checkpoint``, eval mode.
+
+    A top-level ``data_preprocessor`` (mmpretrain's convention) is used when
+    the model config has none, so frames are normalised as in training.
+    """
+    model_cfg = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     missing, unexpected = model.backbone.load_state_dict(
         backbone_state_dict(checkpoint), strict=False)
     if missing:
@@ -338,6 +345,7 @@ def extract_features(args: argparse.Namespace) -> List[str]:
                        [i for v in todo for i in videos[v]['indices']]),
         sampler=dict(type='DefaultSampler', shuffle=False),
         batch_size=args.batch_size,
+        drop_last=False,
         persistent_workers=False)
     loader = Runner.build_dataloader(loader_cfg)
 

@@ -24,8 +24,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument(
         '--out-dir',
-        help='directory for prediction files and pictures written by the '
-        'evaluator (sets test_evaluator.out_dir)')
+        help='directory for the official-format prediction files, timelines '
+        'and confusion matrix written by PhaseMetric (its out_dir)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -57,7 +57,8 @@ def main() -> None:
         evaluators = cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator]
         for evaluator in evaluators:
-            evaluator.out_dir = args.out_dir
+            if evaluator.get('type') == 'PhaseMetric':
+                evaluator.out_dir = args.out_dir
     cfg.load_from = args.checkpoint
     set_dataloader_defaults(cfg)
     setup_distributed_backend(cfg, args.launcher)

@@ -1,0 +1,15 @@
+# Fine-tuning of an SSL ResNet-50 on labelled M2CAI16 workflow frames at
+# 1 fps (27 train / 14 test videos, 8 phases). M2CAI16 has no validation
+# split, so there is no model selection: the last epoch is used.
+_base_ = [
+    '../../_base_/datasets/m2cai16_phase_frames.py',
+    './_base_/finetune_resnet50.py',
+]
+
+model = dict(head=dict(num_classes=8))
+val_cfg = None
+test_evaluator = [
+    dict(type='PhaseMetric', dataset='m2cai16', fps=1, mode='both'),
+    dict(type='Accuracy', topk=(1, )),
+]
+default_hooks = dict(checkpoint=dict(save_best=None))
