@@ -12,11 +12,24 @@ def test_loads_spt_checkpoint_and_stays_in_eval(tmp_path):
     ckpt = str(tmp_path / 'spt.pth')
     state = make_teacher_checkpoint(ckpt)
     teacher = FrozenTeacher(**teacher_cfg(ckpt))
-    own = teacher.state_dict()
-    torch.testing.assert_close(own['backbone.bn1.running_mean'],
-                               state['backbone.bn1.running_mean'])
-    torch.testing.assert_close(own['momentum_neck.mlp.0.weight'],
+    torch.testing.assert_close(teacher.state_dict()['momentum_neck.mlp.0.weight'],
                                state['momentum_neck.module.mlp.0.weight'])
+    # Same embeddings as the unfolded SPT network in eval mode (the
+    # teacher folds its BatchNorms into the convolutions).
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in teacher.backbone.modules())
+    reference = MODELS.build(BACKBONE)
+    reference.eval()
+    reference.load_state_dict({k[len('backbone.'):]: v for k, v in state.items()
+                               if k.startswith('backbone.')})
+    neck = MODELS.build(MOCO_NECK)
+    neck.load_state_dict({k[len('neck.'):]: v for k, v in state.items()
+                          if k.startswith('neck.')})
+    x = torch.randn(3, 3, 32, 32)
+    expected = torch.nn.functional.normalize(
+        neck(reference(x))[0], dim=1)
+    torch.testing.assert_close(teacher(x, num_views=1)[0][0], expected,
+                               rtol=1e-4, atol=1e-5)
     teacher.train()
     assert not any(m.training for m in teacher.modules())
     assert not any(p.requires_grad for p in teacher.parameters())
@@ -68,3 +81,30 @@ def test_backbone_only_teacher_pools_features(tmp_path):
     teacher = FrozenTeacher(backbone=BACKBONE, checkpoint=ckpt)
     assert teacher.embed_dim == 512
     assert teacher.momentum_neck is None
+
+
+def test_batch_norm_fold_is_skipped_when_it_would_change_outputs(tmp_path):
+    """A BN registered after a convolution but applied before it."""
+    from mmengine.registry import MODELS as ROOT_MODELS
+
+    @ROOT_MODELS.register_module(force=True)
+    class BnFirst(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 3, 3)
+            self.bn = torch.nn.BatchNorm2d(3)
+            self.bn.running_mean.fill_(0.5)
+
+        def forward(self, x):
+            return (self.conv(self.bn(x)), )
+
+    teacher = FrozenTeacher(backbone=dict(type='BnFirst', _scope_='mmengine'))
+    assert isinstance(teacher.backbone.bn, torch.nn.BatchNorm2d)
+    x = torch.randn(2, 3, 8, 8)
+    net = teacher.backbone
+    expected = torch.nn.functional.adaptive_avg_pool2d(
+        net.conv(net.bn(x)), 1).flatten(1)
+    torch.testing.assert_close(
+        teacher(x, num_views=1)[0][0],
+        torch.nn.functional.normalize(expected, dim=1))

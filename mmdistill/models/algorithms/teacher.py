@@ -12,7 +12,7 @@ from mmengine.model import BaseModule
 from mmdistill.registry import MODELS
 from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
                                         load_checkpoint_file)
-from ..utils import freeze_module
+from ..utils import fold_batch_norms, freeze_module
 
 # Where the momentum (key) head of a teacher lives in the checkpoints we
 # accept: an SPT training checkpoint (EMA-wrapped), an SPT export, and
@@ -105,6 +105,7 @@ class FrozenTeacher(BaseModule):
         # The Runner must not re-initialise the teacher.
         self._is_init = True
         freeze_module(self)
+        self._optimize_for_inference()
         self.embed_dim = self._probe_embed_dim()
 
     def _load(self, checkpoint: str) -> None:
@@ -131,6 +132,32 @@ class FrozenTeacher(BaseModule):
         self.load_state_dict({k: state[k] for k in own})
         MMLogger.get_current_instance().info(
             f'Loaded frozen teacher ({len(own)} tensors) from {checkpoint}')
+
+    @torch.no_grad()
+    def _optimize_for_inference(self) -> None:
+        """Fold BatchNorms into convolutions and go channels-last.
+
+        The teacher never trains, so both are exact rewrites that only save
+        time (about a tenth of the teacher's forward on CPU). The fold is
+        checked on a probe batch and skipped, with a warning, for a backbone
+        whose registration order does not match its forward.
+        """
+        probe = torch.randn(
+            4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+        reference = self(probe, num_views=1)
+        original = self.backbone
+        self.backbone = freeze_module(
+            fold_batch_norms(copy.deepcopy(original)))
+        self.to(memory_format=torch.channels_last)
+        folded = self(probe, num_views=1)
+        if not all(
+                torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+                for a, b in zip(reference, folded)):
+            MMLogger.get_current_instance().warning(
+                f'Not folding the BatchNorms of {type(original).__name__}: '
+                f'its outputs changed (a BN not applied right after the '
+                f'convolution registered before it).')
+            self.backbone = original.to(memory_format=torch.channels_last)
 
     @torch.no_grad()
     def _probe_embed_dim(self) -> int:
@@ -174,7 +201,7 @@ class FrozenTeacher(BaseModule):
             embeddings, each ``(V, N, D)``.
         """
         x = inputs * self.input_scale + self.input_shift
-        feats = self.backbone(x)
+        feats = self.backbone(x.contiguous(memory_format=torch.channels_last))
         query = F.normalize(self._embed(feats, self.neck), dim=-1)
         key = query if self.momentum_neck is None else F.normalize(
             self._embed(feats, self.momentum_neck), dim=-1)

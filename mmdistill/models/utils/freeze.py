@@ -13,4 +13,5 @@ def freeze_module(module: nn.Module) -> nn.Module:
         nn.Module: ``module`` itself.
     """
     module.requires_grad_(False)
-    return module.eval()
+    module.eval()  # some backbones' train() (mmpretrain's ResNet) return None
+    return module
