@@ -1,6 +1,7 @@
 """The built wheel ships every subpackage and the configs/tools (.mim)."""
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,10 +13,19 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def wheel(tmp_path_factory):
+    """Build from a copy of the tracked files: what a clone would build,
+    with no stale ``build/`` or untracked files."""
+    source = tmp_path_factory.mktemp('source')
+    tracked = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, check=True,
+                             capture_output=True).stdout.decode().split('\0')
+    for rel in filter(None, tracked):
+        if osp.exists(osp.join(ROOT, rel)):
+            os.makedirs(osp.dirname(osp.join(source, rel)), exist_ok=True)
+            shutil.copy2(osp.join(ROOT, rel), osp.join(source, rel))
     out = tmp_path_factory.mktemp('wheel')
     subprocess.run(
         [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-         '--no-build-isolation', '-q', '-w', str(out), ROOT],
+         '--no-build-isolation', '-q', '-w', str(out), str(source)],
         check=True, cwd=str(out))
     wheels = [f for f in os.listdir(out) if f.endswith('.whl')]
     assert len(wheels) == 1, wheels
@@ -24,11 +34,13 @@ def wheel(tmp_path_factory):
 
 def test_wheel_contains_every_subpackage(wheel):
     names = set(wheel.namelist())
-    packages = [
-        osp.relpath(d, ROOT) for d, _, files in os.walk(
-            osp.join(ROOT, 'mmdistill')) if '__init__.py' in files
-        and '.mim' not in d
-    ]
+    tracked = subprocess.run(['git', 'ls-files', 'mmdistill'], cwd=ROOT,
+                             check=True, capture_output=True,
+                             text=True).stdout.split()
+    packages = sorted({
+        osp.dirname(f)
+        for f in tracked if osp.basename(f) == '__init__.py'
+    })
     assert len(packages) > 5
     for package in packages:
         assert f'{package}/__init__.py' in names, package
