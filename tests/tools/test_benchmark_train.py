@@ -2,6 +2,8 @@
 import importlib.util
 import json
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -69,11 +71,18 @@ def test_model_rows_medians_and_ratios():
 
 
 def test_reset_peak_rss_sees_a_new_allocation():
-    baseline = bench.reset_peak_rss()
-    block = torch.ones(64 * bench.MIB // 4)  # 64 MiB, every page touched
-    peak = bench._proc_status_mib('VmHWM') - baseline
-    del block
-    assert 64 <= peak < 80
+    # In a fresh process, as the tool's memory probe runs: a long-lived
+    # process (this pytest run) may satisfy the block from pages it already
+    # holds, and then no RSS growth shows.
+    code = (
+        'import runpy, torch\n'
+        f'bench = runpy.run_path({osp.join(REPO, "tools", "analysis", "benchmark_train.py")!r})\n'
+        'baseline = bench["reset_peak_rss"]()\n'
+        'block = torch.ones(64 * bench["MIB"] // 4)  # 64 MiB, pages touched\n'
+        'print(bench["_proc_status_mib"]("VmHWM") - baseline)\n')
+    out = subprocess.run([sys.executable, '-c', code], check=True,
+                         capture_output=True, text=True).stdout
+    assert 64 <= float(out.split()[-1]) < 80
 
 
 def test_speed_configs_compare_like_with_like():

@@ -1,6 +1,7 @@
 """The stock entry points on the demo configs: train, distributed, resume."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -21,9 +22,15 @@ def _options(data_root, *extra):
     ]
 
 
+def _free_port() -> str:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
+
+
 def _run(args, check=True, **kwargs):
     env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests'),
-               OMP_NUM_THREADS='1', PYTHON=sys.executable)
+               OMP_NUM_THREADS='1', PYTHON=sys.executable, PORT=_free_port())
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, **kwargs)
     if check and proc.returncode != 0:
