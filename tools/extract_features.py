@@ -46,9 +46,8 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 from tqdm import tqdm
 
+from mmdistill.models.pretrained import PublicPretrainedInit
 from mmdistill.registry import DATASETS, MODELS
-from mmdistill.utils import (CheckpointError, get_state_dict,
-                             load_checkpoint_file)
 
 INDEX_FILE = 'index.json'
 SOURCE_KEYS = ('checkpoint', 'config', 'fps')
@@ -115,27 +114,6 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
         raise
 
 
-def backbone_state_dict(checkpoint: str) -> Dict[str, torch.Tensor]:
-    """The backbone weights of a full or a backbone-only checkpoint.
-
-    A checkpoint with ``backbone.*`` keys is a full model (an
-    ImageClassifier, MoCo, a distilled student, ...): only those keys are
-    kept, without the prefix. Otherwise all keys are backbone weights.
-    A DistributedDataParallel ``module.`` prefix is removed first.
-    """
-    state_dict = get_state_dict(load_checkpoint_file(checkpoint, 'cpu'))
-    state_dict = {
-        (key[len('module.'):] if key.startswith('module.') else key): value
-        for key, value in state_dict.items()
-    }
-    if any(key.startswith('backbone.') for key in state_dict):
-        state_dict = {
-            key[len('backbone.'):]: value
-            for key, value in state_dict.items() if key.startswith('backbone.')
-        }
-    return state_dict
-
-
 def build_model(cfg: Config, checkpoint: str, device: str) -> nn.Module:
     """Build ``cfg.model``, backbone loaded from ``checkpoint``, eval mode.
 
@@ -146,18 +124,10 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> nn.Module:
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
-    missing, unexpected = model.backbone.load_state_dict(
-        backbone_state_dict(checkpoint), strict=False)
-    if missing:
-        raise CheckpointError(
-            f'{checkpoint} lacks {len(missing)} weights of the config\'s '
-            f'backbone ({type(model.backbone).__name__}), e.g. {missing[:5]}; '
-            f'use a checkpoint of this architecture.')
-    if unexpected:
-        print_log(
-            f'Ignored {len(unexpected)} weights of {checkpoint} that the '
-            f'backbone does not have, e.g. {unexpected[:5]}',
-            logger='current')
+    # mmdistill's checked loader: full (``backbone.*``) or backbone-only
+    # checkpoints, refused with the missing keys when they do not fit.
+    PublicPretrainedInit(checkpoint, part='backbone', min_match=1.0)(
+        model.backbone)
     return model.to(device).eval()
 
 

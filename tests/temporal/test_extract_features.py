@@ -164,6 +164,21 @@ def test_backbone_only_weights_and_train_split_use_test_pipeline(
         run(setup, tmp_path, 'full')
 
 
+def test_checkpoint_of_another_architecture_is_refused(setup, tmp_path):
+    from mmdistill.utils import CheckpointError
+    wrong = tmp_path / 'resnet50.pth'
+    torch.save({'state_dict': {
+        'backbone.' + k: v
+        for k, v in MODELS.build(dict(type='ResNet', depth=50)).state_dict()
+        .items()
+    }}, wrong)
+    with pytest.raises(CheckpointError, match='does not fit'):
+        tool.extract_features(
+            tool.parse_args([setup['config'], str(wrong), '--out-dir',
+                             str(tmp_path / 'out')]))
+    assert not (tmp_path / 'out' / 'index.json').exists()
+
+
 def test_resume_recomputes_only_incomplete_videos(setup, tmp_path):
     run(setup, tmp_path)
     reference = {v: np.load(tmp_path / f'{v}.npy') for v in FRAMES}
