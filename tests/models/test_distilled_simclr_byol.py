@@ -62,7 +62,7 @@ def test_simclr_both_models_score_same_candidates(teacher):
     model = MODELS.build(dict(SIMCLR, teacher=teacher))
     x = torch.stack(views(n=3), 1).flatten(0, 1)
     z = torch.nn.functional.normalize(model.teacher(x, num_views=1)[0][0])
-    sim = model._candidate_similarities(z)
+    sim = model._candidate_similarities(z, model._create_buffer(3, z.device))
     assert sim.shape == (6, 5)
     # Column 0 is the other view of the same image.
     torch.testing.assert_close(sim[0, 0], z[0] @ z[1])

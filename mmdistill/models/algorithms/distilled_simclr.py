@@ -1,5 +1,5 @@
 """SimCLR with distillation from a frozen SPT teacher."""
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 from mmengine.dist import all_gather
@@ -39,14 +39,18 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
         super().__init__(**kwargs)
         self._init_distillation(teacher, distill_loss)
 
-    def _candidate_similarities(
-            self, z: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _candidate_similarities(z: torch.Tensor,
+                                masks: Tuple[torch.Tensor, ...]
+                                ) -> torch.Tensor:
         """``(2N, 2N-1)`` similarities of ``(2N, D)`` embeddings (views of an
         image adjacent), positive first, as mmpretrain's SimCLR orders them.
+
+        ``masks`` is ``SimCLR._create_buffer(N, device)``, built once per
+        step for the student and the teacher.
         """
-        n = z.size(0) // 2
+        mask, pos_idx, neg_mask = masks
         s = z @ z.t()
-        mask, pos_idx, neg_mask = self._create_buffer(n, s.device)
         s = torch.masked_select(s, mask == 1).reshape(s.size(0), -1)
         positive = s[pos_idx].unsqueeze(1)
         negative = torch.masked_select(s, neg_mask == 1).reshape(s.size(0), -1)
@@ -67,11 +71,12 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
         z = self.neck(self.backbone(x))[0]
         z = z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
         z = torch.cat(GatherLayer.apply(z), dim=0)
-        s = self._candidate_similarities(z)
+        masks = self._create_buffer(z.size(0) // 2, z.device)
+        s = self._candidate_similarities(z, masks)
         with torch.no_grad():
             z_t = self.teacher_embed([x])[0][0]
             t_sim = self._candidate_similarities(
-                torch.cat(all_gather(z_t), dim=0))
+                torch.cat(all_gather(z_t), dim=0), masks)
         return dict(
             loss_ssl=self.head.loss(s[:, :1], s[:, 1:]),
             loss_distill=self.distill_loss(s, t_sim))
