@@ -105,31 +105,45 @@ class SurgicalFrames(BaseDataset):
         super().__init__(
             ann_file=META_FILE,
             data_root=data_root,
-            metainfo=dict(
-                dataset=meta['dataset'], fps=meta['fps'] / self.step),
+            metainfo=self._metainfo(meta),
             **kwargs)
 
+    def _metainfo(self, meta: Dict[str, Any]) -> dict:
+        return dict(dataset=meta['dataset'], fps=meta['fps'] / self.step)
+
+    def _choose_videos(self, meta: Dict[str, Any]) -> List[str]:
+        return _select_videos(meta, self.ann_file, self.video_selection,
+                              self.split_scheme)
+
+    def _frame_labels(self, meta: Dict[str, Any], video: str,
+                      num_frames: int) -> Optional[Sequence[int]]:
+        """Per-frame phase ids of ``video``; None for unlabelled frames."""
+        return None
+
     def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, video, frame)`` per kept frame."""
+        """One ``dict(img_path, video, frame)`` per kept frame (plus
+        ``gt_label`` where :meth:`_frame_labels` gives labels)."""
         meta = load_meta(self.data_root)
-        self.videos = _select_videos(meta, self.ann_file, self.video_selection,
-                                     self.split_scheme)
+        self.videos = self._choose_videos(meta)
         data_list = []
         for video in self.videos:
             num_frames = meta['videos'][video]['num_frames']
+            labels = self._frame_labels(meta, video, num_frames)
             check_frame_files(self.data_root, video, num_frames)
-            data_list += [
-                dict(
+            for k in range(0, num_frames, self.step):
+                item = dict(
                     img_path=frame_path(self.data_root, video, k),
                     video=video,
-                    frame=k) for k in range(0, num_frames, self.step)
-            ]
+                    frame=k)
+                if labels is not None:
+                    item['gt_label'] = int(labels[k])
+                data_list.append(item)
         return data_list
 
 
 @VIDEO_DATASETS.register_module()
 @DATASETS.register_module()
-class SurgicalPhaseFrames(BaseDataset):
+class SurgicalPhaseFrames(SurgicalFrames):
     """Frames of prepared surgical videos labelled with their phase.
 
     Each item has ``img_path``, ``gt_label`` (phase id), ``video`` and
@@ -174,21 +188,19 @@ class SurgicalPhaseFrames(BaseDataset):
                  record_dir: Optional[str] = None,
                  **kwargs) -> None:
         self.split = split
-        self.split_scheme = split_scheme
-        self.video_selection = split if videos is None else videos
         self.low_data = dict(
             num_videos=num_videos, fraction=fraction, seed=split_seed)
         self.record_dir = record_dir
-        self.videos: List[str] = []
-        meta = load_meta(data_root)
-        self.step = sampling_step(meta['fps'], fps, sample_every)
         super().__init__(
-            ann_file=META_FILE,
-            data_root=data_root,
-            classes=meta['phases'],
-            metainfo=dict(
-                dataset=meta['dataset'], fps=meta['fps'] / self.step),
+            data_root,
+            videos=split if videos is None else videos,
+            split_scheme=split_scheme,
+            fps=fps,
+            sample_every=sample_every,
             **kwargs)
+
+    def _metainfo(self, meta: Dict[str, Any]) -> dict:
+        return dict(super()._metainfo(meta), classes=tuple(meta['phases']))
 
     @property
     def is_low_data(self) -> bool:
@@ -219,30 +231,20 @@ class SurgicalPhaseFrames(BaseDataset):
             osp.join(folder, name),
             json.dumps(record, indent=2) + '\n')
 
-    def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, gt_label, video, frame)`` per kept frame."""
-        meta = load_meta(self.data_root)
-        pool = _select_videos(meta, self.ann_file, self.video_selection,
-                              self.split_scheme)
-        self.videos = pool
-        if self.is_low_data:
-            self.videos = low_data_subset(pool, **self.low_data)
-            self._record_subset(pool)
-        data_list = []
-        for video in self.videos:
-            num_frames = meta['videos'][video]['num_frames']
-            path = annotation_path(self.data_root, video)
-            labels = read_frame_annotation(path, len(meta['phases'])).phases
-            if len(labels) != num_frames:
-                raise SurgicalDataError(
-                    path, f'{len(labels)} rows but meta.json lists '
-                    f'{num_frames} frames for {video}; re-run the preparation')
-            check_frame_files(self.data_root, video, num_frames)
-            data_list += [
-                dict(
-                    img_path=frame_path(self.data_root, video, k),
-                    gt_label=int(labels[k]),
-                    video=video,
-                    frame=k) for k in range(0, num_frames, self.step)
-            ]
-        return data_list
+    def _choose_videos(self, meta: Dict[str, Any]) -> List[str]:
+        pool = super()._choose_videos(meta)
+        if not self.is_low_data:
+            return pool
+        self.videos = low_data_subset(pool, **self.low_data)
+        self._record_subset(pool)
+        return self.videos
+
+    def _frame_labels(self, meta: Dict[str, Any], video: str,
+                      num_frames: int) -> Sequence[int]:
+        path = annotation_path(self.data_root, video)
+        labels = read_frame_annotation(path, len(meta['phases'])).phases
+        if len(labels) != num_frames:
+            raise SurgicalDataError(
+                path, f'{len(labels)} rows but meta.json lists '
+                f'{num_frames} frames for {video}; re-run the preparation')
+        return labels
