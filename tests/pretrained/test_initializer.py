@@ -16,7 +16,7 @@ from mmpretrain.registry import MODELS
 from torch import nn
 
 import mmdistill.models.pretrained  # noqa: F401  (registers the initializer)
-from mmdistill.utils.checkpoint import CheckpointError, load_checkpoint_file
+from mmdistill.utils.checkpoint import CheckpointError
 
 
 def randomised(module: nn.Module, seed: int) -> nn.Module:
