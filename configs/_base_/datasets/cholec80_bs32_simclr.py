@@ -1,12 +1,6 @@
 # Unlabelled 1 fps frames of Cholec80 training videos 1-40 with the SimCLR
 # views of mmpretrain's imagenet_bs32_simclr.py.
-dataset_type = 'SurgicalFrames'
-data_root = 'data/cholec80'
-data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
+_base_ = './cholec80_bs32_mocov2.py'
 
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=224, backend='pillow'),
@@ -40,17 +34,4 @@ train_pipeline = [
     dict(type='PackInputs')
 ]
 
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    drop_last=True,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        videos='train',
-        split_scheme='cholec80_40_8_32',
-        fps=1,
-        pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
