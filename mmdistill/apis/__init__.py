@@ -1,0 +1,1 @@
+"""Programmatic entry points: runners, the phase benchmark, inference."""
