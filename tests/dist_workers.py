@@ -32,3 +32,24 @@ def distilled_moco_worker(rank, port, ckpt, out_dir):
         dict(queue=model.queue, teacher_queue=model.teacher_queue,
              ptr=model.queue_ptr), os.path.join(out_dir, f'rank{rank}.pth'))
     dist.destroy_process_group()
+
+
+def knn_monitor_worker(rank, world, port, data_root, out_dir):
+    """Phase k-NN monitor of a seeded tiny SPT over ``world`` processes."""
+    from mmdistill.engine.hooks import PhaseKNNMonitorHook
+    from tiny_models import knn_monitor_cfg, spt_cfg
+    if world > 1:
+        os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+        dist.init_process_group('gloo', rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = MODELS.build(spt_cfg())
+    model.init_weights()
+    hook = PhaseKNNMonitorHook(**knn_monitor_cfg(data_root))
+    hook.before_train(runner=None)
+    scores = hook.evaluate(model)
+    torch.save(
+        dict(scores=scores, memory=hook._embed(model, 'memory')),
+        os.path.join(out_dir, f'knn_world{world}_rank{rank}.pth'))
+    if world > 1:
+        dist.destroy_process_group()

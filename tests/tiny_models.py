@@ -54,3 +54,21 @@ def teacher_cfg(checkpoint: str, **kwargs) -> dict:
 def views(n: int = 4, size: int = 32, seed: int = 0) -> list:
     g = torch.Generator().manual_seed(seed)
     return [torch.randn(n, 3, size, size, generator=g) for _ in range(2)]
+
+
+def knn_monitor_cfg(data_root: str) -> dict:
+    """PhaseKNNMonitorHook arguments over the 64 px synthetic frames, with
+    subset sizes that make the 2-rank shards uneven."""
+    dataset = dict(
+        type='SurgicalPhaseFrames',
+        data_root=data_root,
+        split_scheme='synthetic',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])
+    return dict(
+        memory_dataset=dict(dataset, split='train'),
+        query_dataset=dict(dataset, split='val'),
+        memory_size=31,
+        query_size=None,
+        k=5,
+        batch_size=8,
+        num_workers=0)

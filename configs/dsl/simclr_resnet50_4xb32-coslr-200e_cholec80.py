@@ -2,6 +2,7 @@
 _base_ = [
     '../_base_/models/simclr_resnet50.py',
     '../_base_/datasets/cholec80_bs32_simclr.py',
+    '../_base_/datasets/cholec80_knn_monitor.py',
     '../_base_/schedules/lars_coslr-200e.py',
     '../_base_/default_runtime.py',
 ]

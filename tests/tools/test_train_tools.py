@@ -29,7 +29,7 @@ def _free_port() -> str:
 
 
 def _run(args, check=True, **kwargs):
-    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests'),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, osp.join(ROOT, 'tests')]),
                OMP_NUM_THREADS='1', PYTHON=sys.executable, PORT=_free_port())
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, **kwargs)
@@ -145,3 +145,33 @@ def test_stock_mmpretrain_train_script_runs_our_config(tmp_path,
           *_options(synthetic_data_root, 'train_cfg.max_epochs=1',
                     'train_dataloader.persistent_workers=False')])
     assert (tmp_path / 'epoch_1.pth').exists()
+
+
+def _logged_scalars(work_dir, key):
+    """``(step, value)`` of ``key`` in the run's vis_data/scalars.json."""
+    import glob
+    import json
+    found = []
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')):
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if key in record:
+                    found.append((record['step'], record[key]))
+    return sorted(found)
+
+
+def test_demo_knn_monitor_beats_the_majority_class(teacher,
+                                                   synthetic_data_root):
+    from mmdistill.datasets import SurgicalPhaseFrames
+    val = SurgicalPhaseFrames(
+        synthetic_data_root, split='val', split_scheme='synthetic',
+        pipeline=[])
+    labels = [val.get_data_info(i)['gt_label'] for i in range(len(val))]
+    majority = 100. * max(labels.count(c) for c in set(labels)) / len(labels)
+    curve = _logged_scalars(osp.dirname(teacher), 'knn/accuracy')
+    # Epoch 0 (before training) and epoch 1; SPT's backbone is the frozen
+    # ImageNet EfficientNet-Lite0, so the value is constant and well above
+    # what always answering the most frequent phase gets.
+    assert [step for step, _ in curve] == [0, 1]
+    assert curve[0][1] == curve[1][1] > majority + 10

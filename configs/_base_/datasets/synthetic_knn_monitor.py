@@ -1,0 +1,29 @@
+# Phase k-NN monitor on the synthetic demo videos: every epoch, all frames of
+# the validation video(s) of the 'synthetic' scheme against all frames of the
+# training videos, at the demo's 64 px, and once before training starts.
+knn_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(72, 72)),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='PackInputs'),
+]
+knn_dataset = dict(
+    type='SurgicalPhaseFrames',
+    split_scheme='synthetic',
+    fps=1,
+    test_mode=True,
+    pipeline=knn_pipeline)
+custom_hooks = [
+    dict(
+        type='PhaseKNNMonitorHook',
+        memory_dataset=dict(knn_dataset, split='train'),
+        query_dataset=dict(knn_dataset, split='val'),
+        interval=1,
+        memory_size=None,
+        query_size=None,
+        k=20,
+        temperature=0.07,
+        batch_size=32,
+        num_workers=0,
+        at_start=True)
+]

@@ -1,0 +1,3 @@
+from .knn_monitor import PhaseKNNMonitorHook
+
+__all__ = ['PhaseKNNMonitorHook']
