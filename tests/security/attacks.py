@@ -86,8 +86,8 @@ def _with(carrier: str, dst: str, **meta) -> None:
 
 
 def _config_code(sentinel: str) -> str:
-    return (f'import os\nos.system({f"touch {shlex.quote(sentinel)}"!r})\n'
-            'gpu_ids = [0]\n')
+    command = f'touch {shlex.quote(sentinel)}'
+    return f"status = __import__('os').system({command!r})\ngpu_ids = [0]\n"
 
 
 def _swap_data_pkl(carrier: str, dst: str, sentinel: str) -> None:
