@@ -87,7 +87,10 @@ class World:
         return path
 
     def sentinel(self, attack: Attack) -> str:
-        return osp.join(self.root, 'sentinels', attack.name, SENTINEL)
+        """The file ``attack`` writes if it runs (its folder exists)."""
+        directory = osp.join(self.root, 'sentinels', attack.name)
+        os.makedirs(directory, exist_ok=True)
+        return osp.join(directory, SENTINEL)
 
     def new_dir(self, *names: str) -> str:
         path = osp.join(self.root, 'runs', *names)
