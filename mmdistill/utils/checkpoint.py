@@ -453,11 +453,18 @@ def load_checkpoint_file(filename: str,
 
 def _literal(node: ast.AST, source: str) -> Any:
     if isinstance(node, ast.Call) and isinstance(
-            node.func, ast.Name) and node.func.id == 'dict' and not node.args:
+            node.func, ast.Name) and node.func.id == 'dict' and len(
+                node.args) <= 1:
+        # pretty_text writes dict(k=v) and, for keys that are no names,
+        # dict({'k.1': v})
         if any(kw.arg is None for kw in node.keywords):
             raise CheckpointError(
                 f'{source}, line {node.lineno}: dict(**...) in config text')
-        return {kw.arg: _literal(kw.value, source) for kw in node.keywords}
+        value = dict(_literal(node.args[0], source)) if node.args else {}
+        value.update(
+            {kw.arg: _literal(kw.value, source)
+             for kw in node.keywords})
+        return value
     if isinstance(node, ast.Dict):
         return {
             _literal(k, source): _literal(v, source)
@@ -481,10 +488,10 @@ def parse_config_literals(text: str,
     """Parse config text (e.g. a checkpoint's ``meta['cfg']``) without
     executing it.
 
-    Accepts what mmengine's ``Config.pretty_text`` writes: top-level
-    ``name = value`` lines whose values are literals, ``dict(k=v, ...)``
-    calls, lists, tuples and dicts of them. Anything else (imports,
-    function calls, names, attribute access) is refused.
+    Accepts what mmengine's ``Config.pretty_text`` writes: top-level ``name
+    = value`` lines whose values are literals, ``dict(k=v, ...)`` and
+    ``dict({...})`` calls, lists, tuples and dicts of them. Anything else
+    (imports, function calls, names, attribute access) is refused.
 
     Returns:
         dict: top-level names to values (plain dicts), e.g. for

@@ -123,7 +123,8 @@ class Attack:
 ATTACKS = (
     Attack('reduce-os-system',
            lambda c, d, s: _with(c, d, payload=RunsShell(s))),
-    Attack('getattr-chain', lambda c, d, s: _with(c, d, payload=GetattrChain())),
+    Attack('getattr-chain',
+           lambda c, d, s: _with(c, d, payload=GetattrChain())),
     Attack('object-array-buffer',
            lambda c, d, s: _with(c, d, payload=ObjectArrayFromBuffer())),
     Attack('forged-dtype-array',

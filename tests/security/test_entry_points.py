@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.model.weight_init import PretrainedInit
 from mmengine.runner import Runner
