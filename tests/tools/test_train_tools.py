@@ -29,7 +29,8 @@ def _free_port() -> str:
 
 
 def _run(args, check=True, **kwargs):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, osp.join(ROOT, 'tests')]),
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join((ROOT, osp.join(ROOT, 'tests'))),
                OMP_NUM_THREADS='1', PYTHON=sys.executable, PORT=_free_port())
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, **kwargs)

@@ -12,7 +12,8 @@ from mmengine.config import Config
 
 from mmdistill.models.algorithms import teacher_state_dict
 from mmdistill.utils import (CheckpointError, get_state_dict,
-                             load_checkpoint_file, save_checkpoint_file)
+                             load_checkpoint_file, parse_config_literals,
+                             save_checkpoint_file)
 
 
 def public_source(meta: dict) -> str:
@@ -20,7 +21,7 @@ def public_source(meta: dict) -> str:
     cfg_text = meta.get('cfg')
     if not cfg_text:
         return 'unknown (the checkpoint carries no config)'
-    cfg = Config.fromstring(cfg_text, '.py')
+    cfg = Config(parse_config_literals(cfg_text, "meta['cfg']"))
     init_cfg = cfg.model.backbone.get('init_cfg') or {}
     return init_cfg.get('checkpoint', 'unknown (no backbone init_cfg)')
 
