@@ -14,9 +14,7 @@ any allowed class to arbitrary code. :func:`_history_buffer_getattr` is
 registered under that name instead and resolves only the statistics methods
 of ``HistoryBuffer``.
 """
-import os
 import pickle
-import tempfile
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
@@ -24,6 +22,8 @@ import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
+
+from .fileio import atomic_write
 
 _HISTORY_BUFFER_METHODS = frozenset(('min', 'max', 'mean', 'current'))
 
@@ -136,14 +136,5 @@ def get_state_dict(checkpoint: Any) -> dict:
 def save_checkpoint_file(checkpoint: dict, filename: str) -> None:
     """``torch.save`` to a temporary name, then rename: a crash never leaves
     a truncated file under ``filename``."""
-    directory = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix='.' + os.path.basename(filename), suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, filename)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(filename, binary=True) as f:
+        torch.save(checkpoint, f)
