@@ -1,5 +1,6 @@
 """Video -> frames preparation on real encoded (synthetic) videos."""
 import json
+import logging
 import os
 import os.path as osp
 
@@ -238,10 +239,15 @@ def test_workers_end_when_only_the_main_process_is_killed():
     assert not any(_running(p) for p in workers)
 
 
-def test_one_preparation_per_output_root(synthetic_raw_dir, tmp_path, capfd):
+def test_one_preparation_per_output_root(synthetic_raw_dir, tmp_path,
+                                         monkeypatch):
     import subprocess
     import sys
+    from mmdistill.utils import pid_lock
     from mmdistill.utils.pid_lock import PidLock
+    logged = []
+    monkeypatch.setattr(pid_lock, 'print_log',
+                        lambda msg, **kwargs: logged.append((msg, kwargs)))
     out = tmp_path / 'out'
     out.mkdir()
     lock_file = str(out / preparation.LOCK_FILE)
@@ -255,9 +261,10 @@ def test_one_preparation_per_output_root(synthetic_raw_dir, tmp_path, capfd):
                           capture_output=True, text=True).stdout.strip()
     with open(lock_file, 'w') as f:
         f.write(dead)
-    capfd.readouterr()
     summary = prepare_dataset(synthetic_raw_dir, str(out), 'cholec80', SMALL,
                               videos=['video01'], progress=False)
     assert summary.prepared == ['video01']
-    assert f'taking over the lock of process {dead}' in capfd.readouterr().out
+    [(message, kwargs)] = logged
+    assert f'taking over the lock of process {dead}' in message
+    assert kwargs['level'] == logging.WARNING
     assert open(lock_file).read() == ''
