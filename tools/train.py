@@ -15,6 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmdistill.engine import find_resumable_checkpoint
 from mmdistill.utils import (enable_amp, set_dataloader_defaults,
                              setup_distributed_backend)
 
@@ -78,7 +79,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.resume = True
+        cfg.load_from = find_resumable_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:

@@ -1,5 +1,6 @@
 # Runtime shared by every mmdistill config (mmpretrain's self-supervised runtime,
-# plus the plugin import).
+# plus the plugin import; checkpoints are written so that a kill never loses
+# the last complete one).
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmdistill'], allow_failed_imports=False)
 
@@ -8,7 +9,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    checkpoint=dict(type='DurableCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 

@@ -93,13 +93,18 @@ def read_phase_file(path: str, phases: Sequence[str]) -> np.ndarray:
         np.ndarray: ``int64`` array, entry ``i`` is the phase of frame ``i``.
 
     Raises:
-        SurgicalDataError: If the file is missing or empty, a row is not
+        SurgicalDataError: If the file is missing or empty, its header is
+            not ``Frame<TAB>Phase``, a row is not
             ``<frame> <phase>``, frames do not run 0, 1, 2, ... or a phase
             name is not in ``phases``.
     """
     rows = _data_lines(path, 'phase annotation')
     if not _is_int(rows[0][1][0]):
-        rows = rows[1:]
+        (n, header), rows = rows[0], rows[1:]
+        if [h.lower() for h in header] != ['frame', 'phase']:
+            raise SurgicalDataError(
+                path, f'line {n}: expected the header "Frame<TAB>Phase" (or '
+                f'no header), got {" ".join(header)!r}')
     ids = {name: i for i, name in enumerate(phases)}
     labels = np.empty(len(rows), dtype=np.int64)
     for expected, (n, fields) in enumerate(rows):

@@ -24,7 +24,7 @@ import os.path as osp
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -44,6 +44,11 @@ from .layout import (ANNOTATIONS_DIR, FRAMES_DIR, META_FILE,
                      frames_dir, load_meta, partial_path)
 from .phases import get_phases
 from .sources import VideoSource, find_sources
+from ..utils.lifetime import end_with_parent
+from ..utils.pid_lock import LockHeldError, PidLock
+
+# In the output root: held by the running preparation, names its pid.
+LOCK_FILE = '.prepare.lock'
 
 DECODE_CHUNK = 32
 
@@ -302,7 +307,25 @@ def is_prepared(data_root: str, meta: Dict[str, Any], video: str) -> bool:
             and osp.isfile(annotation_path(data_root, video)))
 
 
-def _init_worker() -> None:
+@contextmanager
+def _preparation_lock(data_root: str) -> Iterator[None]:
+    """Hold ``data_root``'s lock file: one preparation at a time per root."""
+    lock = PidLock(osp.join(data_root, LOCK_FILE))
+    try:
+        lock.acquire()
+    except LockHeldError as e:
+        raise SurgicalDataError(
+            data_root, f'another preparation (pid {e.pid}) is writing into '
+            f'this folder (lock file {e.path}); wait for it to end or stop '
+            'it') from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _init_worker(owner_pid: int) -> None:
+    end_with_parent(owner_pid)
     cv2.setNumThreads(1)
 
 
@@ -323,7 +346,10 @@ def _run(todo: List[VideoSource], data_root: str, phases: Sequence[str],
     context = multiprocessing.get_context('forkserver')
     context.set_forkserver_preload([__name__])
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker)
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(os.getpid(), ))
     try:
         futures = {
             pool.submit(prepare_video, s, data_root, phases, tools, options): s
@@ -415,34 +441,35 @@ def prepare_dataset(input_dir: str,
 
     for folder in (FRAMES_DIR, ANNOTATIONS_DIR):
         os.makedirs(osp.join(data_root, folder), exist_ok=True)
-    meta = _start_meta(data_root, dataset, options, tools)
-    _remove_leftovers(data_root)
-    decord.logging.set_level(decord.logging.QUIET)
+    with _preparation_lock(data_root):
+        meta = _start_meta(data_root, dataset, options, tools)
+        _remove_leftovers(data_root)
+        decord.logging.set_level(decord.logging.QUIET)
 
-    summary = PreparationSummary()
-    for video, error in duplicates.items():
-        _skip_or_raise(video, error, skip_bad, summary)
-    todo = []
-    for source in sources:
-        if is_prepared(data_root, meta, source.video):
-            summary.reused.append(source.video)
-        else:
-            todo.append(source)
-    bar = tqdm(
-        total=len(todo),
-        unit='video',
-        disable=not progress,
-        desc=f'Preparing {dataset} at {options.fps:g} fps')
-    run = _run(todo, data_root, meta['phases'], tools, options, workers)
-    with closing(run), bar:
-        for source, outcome in run:
-            if isinstance(outcome, SurgicalDataError):
-                _skip_or_raise(source.video, outcome, skip_bad, summary)
+        summary = PreparationSummary()
+        for video, error in duplicates.items():
+            _skip_or_raise(video, error, skip_bad, summary)
+        todo = []
+        for source in sources:
+            if is_prepared(data_root, meta, source.video):
+                summary.reused.append(source.video)
             else:
-                _record(source.video, outcome, data_root, meta, summary)
-            bar.update()
-            bar.set_postfix(
-                frames_per_s_per_worker=round(
-                    summary.frames_per_second_per_worker))
-    dump_meta(data_root, meta)
-    return summary
+                todo.append(source)
+        bar = tqdm(
+            total=len(todo),
+            unit='video',
+            disable=not progress,
+            desc=f'Preparing {dataset} at {options.fps:g} fps')
+        run = _run(todo, data_root, meta['phases'], tools, options, workers)
+        with closing(run), bar:
+            for source, outcome in run:
+                if isinstance(outcome, SurgicalDataError):
+                    _skip_or_raise(source.video, outcome, skip_bad, summary)
+                else:
+                    _record(source.video, outcome, data_root, meta, summary)
+                bar.update()
+                bar.set_postfix(
+                    frames_per_s_per_worker=round(
+                        summary.frames_per_second_per_worker))
+        dump_meta(data_root, meta)
+        return summary

@@ -54,6 +54,8 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 from numpy.core.multiarray import _reconstruct, scalar
 
+from .fileio import atomic_write
+
 UNSAFE_ENV_VAR = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
 _TRUE_VALUES = ('1', 'y', 'yes', 'true')
 _HISTORY_BUFFER_METHODS = frozenset(('min', 'max', 'mean', 'current'))
@@ -532,14 +534,5 @@ def get_state_dict(checkpoint: Any) -> dict:
 def save_checkpoint_file(checkpoint: dict, filename: str) -> None:
     """``torch.save`` to a temporary name, then rename: a crash never leaves
     a truncated file under ``filename``."""
-    directory = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix='.' + os.path.basename(filename), suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, filename)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(filename, binary=True) as f:
+        torch.save(checkpoint, f)

@@ -15,6 +15,17 @@ PathLike = Union[str, os.PathLike]
 PARTIAL_SUFFIX = '.partial'
 
 
+def _new_file_mode(path: str) -> int:
+    """The mode ``open(path, 'w')`` would give: the old file's, else 0o666
+    less the umask (``mkstemp`` alone gives 0o600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _fsync_dir(directory: str) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -49,6 +60,7 @@ def atomic_write(path: PathLike, binary: bool = False) -> Iterator[IO]:
         prefix=f'.{os.path.basename(path)}.',
         suffix=PARTIAL_SUFFIX)
     try:
+        os.fchmod(fd, _new_file_mode(path))
         with os.fdopen(fd, 'wb' if binary else 'w') as f:
             yield f
             f.flush()

@@ -40,6 +40,10 @@ def test_m2cai16_vocabulary_shifts_ids(tmp_path):
     ('Frame\tPhase\n1\tPreparation\n', 'line 2: frame 1 where frame 0'),
     ('Frame\tPhase\n0\tPreparation extra\n', 'line 2: expected'),
     ('Frame\tPhase\n', 'has a header but no rows'),
+    ('Frame\tPhaze\n0\tPreparation\n',
+     'line 1: expected the header "Frame<TAB>Phase".*\'Frame Phaze\''),
+    ('Phase\tFrame\n0\tPreparation\n',
+     'line 1: expected the header "Frame<TAB>Phase"'),
     ('\n\n', 'empty phase annotation file'),
 ])
 def test_bad_phase_file_names_file_and_line(tmp_path, text, message):

@@ -1,5 +1,6 @@
 """Video -> frames preparation on real encoded (synthetic) videos."""
 import json
+import logging
 import os
 import os.path as osp
 
@@ -192,3 +193,78 @@ def test_five_fps_and_unknown_videos(synthetic_raw_dir, tmp_path):
         tools.presence, 5, axis=0)[:len(tsv.phases)].tolist()
     with open(osp.join(root, 'meta.json')) as f:
         assert json.load(f)['size'] == [32, 32]
+
+
+POOL_SCRIPT = '''
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from mmdistill.datasets import preparation
+
+if __name__ == '__main__':
+    context = multiprocessing.get_context('forkserver')
+    pool = ProcessPoolExecutor(2, mp_context=context,
+                               initializer=preparation._init_worker,
+                               initargs=(os.getpid(), ))
+    futures = [pool.submit(time.sleep, 60) for _ in range(4)]
+    while len(pool._processes) < 2:
+        time.sleep(0.05)
+    print(' '.join(map(str, pool._processes)), flush=True)
+    time.sleep(60)
+'''
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_end_when_only_the_main_process_is_killed():
+    """The preparation's forkserver workers die with the main process."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    main = subprocess.Popen([sys.executable, '-c', POOL_SCRIPT],
+                            stdout=subprocess.PIPE, text=True)
+    workers = [int(p) for p in main.stdout.readline().split()]
+    assert len(workers) == 2 and all(_running(p) for p in workers)
+    main.send_signal(signal.SIGKILL)
+    main.wait()
+    deadline = time.time() + 10
+    while any(_running(p) for p in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(p) for p in workers)
+
+
+def test_one_preparation_per_output_root(synthetic_raw_dir, tmp_path,
+                                         monkeypatch):
+    import subprocess
+    import sys
+    from mmdistill.utils import pid_lock
+    from mmdistill.utils.pid_lock import PidLock
+    logged = []
+    monkeypatch.setattr(pid_lock, 'print_log',
+                        lambda msg, **kwargs: logged.append((msg, kwargs)))
+    out = tmp_path / 'out'
+    out.mkdir()
+    lock_file = str(out / preparation.LOCK_FILE)
+    with PidLock(lock_file):
+        with pytest.raises(SurgicalDataError,
+                           match=f'another preparation \\(pid {os.getpid()}\\)'):
+            prepare_dataset(synthetic_raw_dir, str(out), 'cholec80', SMALL,
+                            videos=['video01'], progress=False)
+    # A lock left by a dead process is taken over with a warning.
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True).stdout.strip()
+    with open(lock_file, 'w') as f:
+        f.write(dead)
+    summary = prepare_dataset(synthetic_raw_dir, str(out), 'cholec80', SMALL,
+                              videos=['video01'], progress=False)
+    assert summary.prepared == ['video01']
+    [(message, kwargs)] = logged
+    assert f'taking over the lock of process {dead}' in message
+    assert kwargs['level'] == logging.WARNING
+    assert open(lock_file).read() == ''

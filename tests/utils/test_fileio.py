@@ -23,3 +23,16 @@ def test_failure_keeps_the_old_file_and_removes_the_temporary(tmp_path):
             raise RuntimeError('killed mid-write')
     assert target.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out.bin']
+
+
+def test_permissions_are_those_of_a_plain_write(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        target = tmp_path / 'out.txt'
+        write_text_atomic(target, 'new file')
+        assert target.stat().st_mode & 0o777 == 0o644
+        os.chmod(target, 0o640)
+        write_text_atomic(target, 'replaced')
+        assert target.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old_umask)

@@ -1,3 +1,4 @@
+from .durable_checkpoint_hook import DurableCheckpointHook
 from .knn_monitor import PhaseKNNMonitorHook
 
-__all__ = ['PhaseKNNMonitorHook']
+__all__ = ['DurableCheckpointHook', 'PhaseKNNMonitorHook']
