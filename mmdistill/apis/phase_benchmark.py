@@ -258,7 +258,9 @@ def dry_run(settings: Settings, runs: Sequence[Run]) -> str:
         for name, values in durations.items()
     }
     names = stage_names(settings)
-    lines = ['| run | stage | state | estimate |', '| --- | --- | --- | ---: |']
+    lines = [
+        '| run | stage | state | estimate |', '| --- | --- | --- | ---: |'
+    ]
     total, unknown, todo = 0.0, 0, 0
     for run in runs:
         for name in names:

@@ -5,8 +5,8 @@ directory and :class:`~mmdistill.datasets.feature_sequences.
 PhaseFeatureSequences` reads it; both go through this module::
 
     <video>.npy   float32 [T, D], one per video
-    index.json    {"feature_dim": D, "fps": F, "checkpoint": ..., "config": ...,
-                   "videos": {"<video>": {"file": "<video>.npy",
+    index.json    {"feature_dim": D, "fps": F, "checkpoint": ...,
+                   "config": ..., "videos": {"<video>": {"file": "<video>.npy",
                                           "num_frames": T,
                                           "labels": [int, ...],
                                           "split": "train"}}}
