@@ -8,13 +8,11 @@ writes official-format prediction files, timelines and a confusion matrix).
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
-from mmdistill.utils import set_dataloader_defaults, setup_distributed_backend
+from mmdistill.apis import build_runner, load_config
+from mmdistill.apis.runner import default_work_dir, set_phase_output
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,28 +42,16 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options)
+    if args.work_dir is None and cfg.get('work_dir') is None:
+        args.work_dir = default_work_dir(args.config)
     if args.out_dir is not None:
-        evaluators = cfg.test_evaluator if isinstance(
-            cfg.test_evaluator, list) else [cfg.test_evaluator]
-        for evaluator in evaluators:
-            if evaluator.get('type') == 'PhaseMetric':
-                evaluator.out_dir = args.out_dir
-    cfg.load_from = args.checkpoint
-    set_dataloader_defaults(cfg)
-    setup_distributed_backend(cfg, args.launcher)
-    runner = (
-        Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-        RUNNERS.build(cfg))
-    runner.test()
+        set_phase_output(cfg, args.out_dir)
+    build_runner(
+        cfg,
+        work_dir=args.work_dir,
+        launcher=args.launcher,
+        load_from=args.checkpoint).test()
 
 
 if __name__ == '__main__':

@@ -9,15 +9,13 @@ same command runs gloo processes on the CPU.
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from mmdistill.engine import find_resumable_checkpoint
-from mmdistill.utils import (enable_amp, set_dataloader_defaults,
-                             setup_distributed_backend)
+from mmdistill.apis import build_runner
+from mmdistill.apis.runner import default_work_dir
+from mmdistill.utils import enable_amp, set_dataloader_defaults
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,8 +72,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':
@@ -97,11 +94,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    setup_distributed_backend(cfg, args.launcher)
-    runner = (
-        Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-        RUNNERS.build(cfg))
-    runner.train()
+    build_runner(cfg, launcher=args.launcher).train()
 
 
 if __name__ == '__main__':

@@ -1,13 +1,8 @@
 """Whole-video feature sequences for the temporal phase model.
 
-Reads the output of ``tools/extract_features.py``: ``<feature_dir>/index.json``
-and one float32 ``[T, D]`` array per video::
-
-    {"feature_dim": D, "fps": F, "checkpoint": ..., "config": ...,
-     "videos": {"<video>": {"file": "<video>.npy", "num_frames": T,
-                            "labels": [int, ...], "split": "train"}}}
+Reads a feature directory written by feature extraction
+(``tools/extract_features.py``); its format is :mod:`.feature_index`.
 """
-import json
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -17,6 +12,7 @@ from mmengine.dataset import BaseDataset
 from mmpretrain.structures import DataSample
 
 from mmdistill.registry import DATASETS, VIDEO_DATASETS
+from .feature_index import index_path, read_feature_index
 
 
 @DATASETS.register_module()
@@ -55,14 +51,14 @@ class PhaseFeatureSequences(BaseDataset):
         self.videos = None if videos is None else list(videos)
         self.split = split
         super().__init__(
-            ann_file=osp.join(feature_dir, 'index.json'),
+            ann_file=index_path(feature_dir),
             pipeline=list(pipeline),
             test_mode=test_mode,
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Read ``index.json`` and select the videos."""
-        index = self._load_index()
+        index = read_feature_index(self.feature_dir)
         entries = index['videos']
         names = list(entries) if self.videos is None else self.videos
         unknown = [name for name in names if name not in entries]
@@ -115,18 +111,3 @@ class PhaseFeatureSequences(BaseDataset):
         return dict(
             inputs=torch.as_tensor(results['feats'], dtype=torch.float32),
             data_samples=sample)
-
-    def _load_index(self) -> dict:
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
-                f'Feature index {self.ann_file} not found; write it with '
-                f'`python tools/extract_features.py CONFIG CHECKPOINT '
-                f'--out-dir {self.feature_dir}`.')
-        with open(self.ann_file, encoding='utf-8') as f:
-            index = json.load(f)
-        missing = {'feature_dim', 'videos'} - set(index)
-        if missing:
-            raise KeyError(
-                f'{self.ann_file} lacks the keys {sorted(missing)}; it was '
-                f'not written by tools/extract_features.py.')
-        return index

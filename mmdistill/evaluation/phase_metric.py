@@ -150,6 +150,9 @@ class PhaseMetric(BaseMetric):
         self.fps = fps
         self.mode = mode
         self.out_dir = out_dir
+        #: ``name -> (gt, pred)`` of the last evaluation (main process), for
+        #: callers that need per-video numbers, e.g. a bootstrap over videos.
+        self.evaluated_videos: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Store one numpy result per sequence or frame sample."""
@@ -184,6 +187,7 @@ class PhaseMetric(BaseMetric):
         sequences = gather_videos(results)
         videos = {name: (gt, pred) for name, (_, gt, pred) in
                   sequences.items()}
+        self.evaluated_videos = videos
         reports = evaluate_phases(videos, self.dataset, self.fps, self.mode)
         for mode, report in reports.items():
             print_log(format_report(mode, report), logger='current')

@@ -1,5 +1,5 @@
-"""tools/extract_features.py end to end on a tiny ResNet-18 at 32 px."""
-import importlib.util
+"""Feature extraction (mmdistill.apis.extract_features, the library of
+tools/extract_features.py) end to end on a tiny ResNet-18 at 32 px."""
 import json
 import os
 import os.path as osp
@@ -12,13 +12,11 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
+from mmdistill.apis import extract_features
+from mmdistill.apis.feature_extraction import group_frames
 from mmdistill.registry import DATASETS, MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'extract_features', osp.join(REPO, 'tools', 'extract_features.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
 
 FRAMES = {'v1': 5, 'v2': 3, 'v3': 4}
 FRAME_CONFIG = """
@@ -115,11 +113,13 @@ def setup(tmp_path_factory):
 
 
 def run(setup, out_dir, checkpoint='full', split='test'):
-    return tool.extract_features(
-        tool.parse_args([
-            setup['config'], setup[checkpoint], '--out-dir',
-            str(out_dir), '--split', split, '--batch-size', '3'
-        ]))
+    return extract_features(
+        setup['config'],
+        setup[checkpoint],
+        str(out_dir),
+        split=split,
+        batch_size=3,
+        device='cpu').computed
 
 
 def mtimes(out_dir):
@@ -145,7 +145,7 @@ def test_features_and_index(setup, tmp_path):
         assert feats.dtype == np.float32 and feats.shape == (count, 512)
         np.testing.assert_allclose(
             feats, setup['expected'][video], rtol=1e-4, atol=1e-5)
-    assert not [f for f in os.listdir(tmp_path) if f.endswith('.part')]
+    assert not [f for f in os.listdir(tmp_path) if f.endswith('.partial')]
 
 
 def test_backbone_only_weights_and_train_split_use_test_pipeline(
@@ -173,9 +173,7 @@ def test_checkpoint_of_another_architecture_is_refused(setup, tmp_path):
         .items()
     }}, wrong)
     with pytest.raises(CheckpointError, match='does not fit'):
-        tool.extract_features(
-            tool.parse_args([setup['config'], str(wrong), '--out-dir',
-                             str(tmp_path / 'out')]))
+        extract_features(setup['config'], str(wrong), str(tmp_path / 'out'))
     assert not (tmp_path / 'out' / 'index.json').exists()
 
 
@@ -226,25 +224,24 @@ def test_failed_write_leaves_no_file_that_looks_complete(
 
 
 def test_unordered_frames_are_refused(setup, tmp_path):
-    videos = tool.group_frames(_ListDataset(setup['data_list']))
+    videos = group_frames(_ListDataset(setup['data_list']))
     assert list(videos) == ['v1', 'v2', 'v3']
     assert videos['v2']['indices'] == [5, 6, 7]
     shuffled = setup['data_list'][:5] + setup['data_list'][6:] + [
         setup['data_list'][5]
     ]
     with pytest.raises(ValueError, match="'v2' are not contiguous"):
-        tool.group_frames(_ListDataset(shuffled))
+        group_frames(_ListDataset(shuffled))
     swapped = [setup['data_list'][1], setup['data_list'][0]]
     with pytest.raises(ValueError, match='order the dataset'):
-        tool.group_frames(_ListDataset(swapped))
+        group_frames(_ListDataset(swapped))
 
 
 def test_amp_needs_cuda(setup, tmp_path):
-    with pytest.raises(SystemExit):
-        tool.parse_args([
-            setup['config'], setup['full'], '--out-dir',
-            str(tmp_path), '--amp', '--device', 'cpu'
-        ])
+    with pytest.raises(ValueError, match='amp needs a CUDA device'):
+        extract_features(
+            setup['config'], setup['full'], str(tmp_path), amp=True,
+            device='cpu')
 
 
 class _ListDataset:
