@@ -1,1 +1,3 @@
 """Programmatic entry points: runners, the phase benchmark, inference."""
+from .inferencer import (InferenceSetupError, OnlinePhaseStream,
+                         PhaseInferencer, PhasePrediction)

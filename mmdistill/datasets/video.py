@@ -13,6 +13,7 @@ output size with area interpolation -- stretched, as the public Cholec80
 pipelines do, or with ``keep_aspect`` padded with black to the output's
 aspect first, so that a non-square source keeps its geometry.
 """
+import argparse
 import os.path as osp
 from typing import Iterator, Optional, Tuple
 
@@ -26,6 +27,25 @@ from .fov import cut_fov
 
 DECODE_CHUNK = 32
 DEFAULT_FIX = 're-download or re-encode it'
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    """``'250'`` -> (250, 250); ``'320x240'`` -> (320, 240) (width, height).
+
+    The ``type`` of the tools' ``--size``; raises
+    ``argparse.ArgumentTypeError``, which argparse reports as it is.
+    """
+    try:
+        parts = [int(x) for x in text.lower().split('x')]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'size must be N or WxH, got {text!r}') from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) <= 0:
+        raise argparse.ArgumentTypeError(
+            f'size must be N or WxH, got {text!r}')
+    return parts[0], parts[1]
 
 
 def open_video(path: str, fix: str = DEFAULT_FIX) -> decord.VideoReader:
@@ -170,11 +190,11 @@ class SampledVideo:
         self.keep_aspect = keep_aspect
         self.fix = fix
         self.reader = open_video(path, fix)
-        self.native_frames = len(self.reader)
+        self.num_native_frames = len(self.reader)
         self.native_fps = float(self.reader.get_avg_fps())
         self.indices = sample_indices(
-            path, self.native_frames if num_frames is None else min(
-                num_frames, self.native_frames), self.native_fps, fps)
+            path, self.num_native_frames if num_frames is None else min(
+                num_frames, self.num_native_frames), self.native_fps, fps)
         decode(self.reader, self.indices[-1:], path, fix)
         self.reader.seek(0)
 
@@ -186,9 +206,14 @@ class SampledVideo:
         """Time of each sample in seconds, ``k / fps``."""
         return np.arange(len(self.indices)) / self.fps
 
+    def native_frames(self,
+                      chunk: int = DECODE_CHUNK) -> Iterator[np.ndarray]:
+        """Every sample as decoded, uncut, RGB uint8."""
+        return decode_frames(self.reader, self.indices, self.path, self.fix,
+                             chunk)
+
     def frames(self, chunk: int = DECODE_CHUNK) -> Iterator[np.ndarray]:
         """Every sample, margin cut and fitted to ``size``, RGB uint8."""
-        for frame in decode_frames(self.reader, self.indices, self.path,
-                                   self.fix, chunk):
+        for frame in self.native_frames(chunk):
             yield fit_frame(frame, self.size, self.fov_threshold,
                             self.keep_aspect)

@@ -13,25 +13,11 @@ the file, or is logged and skipped with ``--skip-bad``.
 """
 import argparse
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 from mmdistill.datasets import (PrepareOptions, SurgicalDataError,
                                 prepare_dataset)
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'250'`` -> (250, 250); ``'320x240'`` -> (320, 240) (width, height)."""
-    try:
-        parts = [int(x) for x in text.lower().split('x')]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'size must be N or WxH, got {text!r}') from None
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2 or min(parts) <= 0:
-        raise argparse.ArgumentTypeError(
-            f'size must be N or WxH, got {text!r}')
-    return parts[0], parts[1]
+from mmdistill.datasets.video import parse_size
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
