@@ -35,10 +35,9 @@ from mmengine.logging import print_log
 from tqdm import tqdm
 
 from .annotations import (CHOLEC80_TOOLS, FrameAnnotation, read_phase_file,
-                          read_tool_file, sample_tools, sampled_frame_indices,
+                          read_tool_file, sample_tools,
                           write_frame_annotation)
 from .errors import SurgicalDataError
-from .fov import cut_fov
 from .layout import (ANNOTATIONS_DIR, FRAMES_DIR, META_FILE,
                      PARTIAL_SUFFIX, annotation_path, dump_meta, frame_name,
                      frames_dir, load_meta, partial_path)
@@ -46,11 +45,12 @@ from .phases import get_phases
 from .sources import VideoSource, find_sources
 from ..utils.lifetime import end_with_parent
 from ..utils.pid_lock import LockHeldError, PidLock
+from .video import decode_frames, fit_frame, open_video, sample_indices
 
 # In the output root: held by the running preparation, names its pid.
 LOCK_FILE = '.prepare.lock'
 
-DECODE_CHUNK = 32
+SKIP_BAD_FIX = 're-download it or pass --skip-bad'
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,15 @@ class PrepareOptions:
         fov_threshold (int): Grey level separating the field of view from
             the black margin (:func:`.fov.fov_box`).
         jpeg_quality (int): JPEG quality, 0-100.
+        keep_aspect (bool): Pad the cut frame with black to the aspect of
+            ``size`` instead of stretching it (:func:`.video.fit_frame`).
     """
     fps: float = 1.0
     size: Tuple[int, int] = (250, 250)
     frame_tolerance: int = 25
     fov_threshold: int = 15
     jpeg_quality: int = 95
+    keep_aspect: bool = False
 
     def __post_init__(self) -> None:
         if self.fps <= 0:
@@ -121,37 +124,10 @@ class PreparationSummary:
         return self.frames / self.worker_seconds if self.worker_seconds else 0.
 
 
-def _open_video(path: str) -> decord.VideoReader:
-    if not osp.isfile(path):
-        raise SurgicalDataError(path, 'missing video file')
-    try:
-        reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
-    except Exception as e:  # decord raises RuntimeError or DECORDError
-        raise SurgicalDataError(
-            path, f'cannot be opened as a video, it is corrupt or truncated '
-            f'({str(e).strip()}); re-download it or pass --skip-bad') from None
-    if len(reader) == 0:
-        raise SurgicalDataError(path, 'the video has no frames')
-    return reader
-
-
-def _decode(reader: decord.VideoReader, indices: np.ndarray,
-            path: str) -> np.ndarray:
-    try:
-        return reader.get_batch(indices.tolist()).asnumpy()
-    except Exception as e:  # decord.DECORDError, with ffmpeg's message
-        raise SurgicalDataError(
-            path, f'decoding failed between frames {indices[0]} and '
-            f'{indices[-1]}, the file is corrupt or truncated '
-            f'({str(e).strip()[-200:]}); re-download it or pass --skip-bad'
-        ) from None
-
-
 def _write_frame(path: str, frame_rgb: np.ndarray,
                  options: PrepareOptions) -> None:
-    image = cut_fov(frame_rgb, threshold=options.fov_threshold)
-    image = cv2.resize(
-        image, tuple(options.size), interpolation=cv2.INTER_AREA)
+    image = fit_frame(frame_rgb, options.size, options.fov_threshold,
+                      options.keep_aspect)
     image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     if not cv2.imwrite(path, image,
                        [cv2.IMWRITE_JPEG_QUALITY, options.jpeg_quality]):
@@ -221,17 +197,13 @@ def prepare_video(source: VideoSource, data_root: str, phases: Sequence[str],
     """
     start = time.perf_counter()
     phase_per_frame = read_phase_file(source.phase_path, phases)
-    reader = _open_video(source.video_path)
+    reader = open_video(source.video_path, SKIP_BAD_FIX)
     num_video, native_fps = len(reader), reader.get_avg_fps()
     _check_lengths(source, num_video, len(phase_per_frame),
                    options.frame_tolerance)
-    try:
-        indices = sampled_frame_indices(
-            min(num_video, len(phase_per_frame)), native_fps, options.fps)
-    except ValueError as e:
-        raise SurgicalDataError(
-            source.video_path,
-            f'{e} (the video has {native_fps} fps)') from None
+    indices = sample_indices(source.video_path,
+                             min(num_video, len(phase_per_frame)),
+                             native_fps, options.fps)
     tool_rows = _sample_tools(source, tools, indices,
                               options.frame_tolerance) if tools else None
 
@@ -240,11 +212,10 @@ def prepare_video(source: VideoSource, data_root: str, phases: Sequence[str],
     shutil.rmtree(tmp_dir, ignore_errors=True)
     os.makedirs(tmp_dir)
     try:
-        for first in range(0, len(indices), DECODE_CHUNK):
-            chunk = indices[first:first + DECODE_CHUNK]
-            frames = _decode(reader, chunk, source.video_path)
-            for k, frame in enumerate(frames, first):
-                _write_frame(osp.join(tmp_dir, frame_name(k)), frame, options)
+        frames = decode_frames(reader, indices, source.video_path,
+                               SKIP_BAD_FIX)
+        for k, frame in enumerate(frames):
+            _write_frame(osp.join(tmp_dir, frame_name(k)), frame, options)
         write_frame_annotation(
             annotation_path(data_root, source.video),
             FrameAnnotation(phase_per_frame[indices], tool_rows, tuple(tools)))
@@ -273,12 +244,14 @@ def _start_meta(data_root: str, dataset: str, options: PrepareOptions,
         phases=list(get_phases(dataset)),
         tools=list(tools),
         videos={})
+    if options.keep_aspect:
+        meta['keep_aspect'] = True
     if not osp.exists(osp.join(data_root, META_FILE)):
         return meta
     old = load_meta(data_root)
-    settings = ('dataset', 'fps', 'size', 'phases', 'tools')
-    differ = ', '.join(f'{k}: {old.get(k)} there, {meta[k]} now'
-                       for k in settings if old.get(k) != meta[k])
+    settings = ('dataset', 'fps', 'size', 'phases', 'tools', 'keep_aspect')
+    differ = ', '.join(f'{k}: {old.get(k)} there, {meta.get(k)} now'
+                       for k in settings if old.get(k) != meta.get(k))
     if differ:
         raise SurgicalDataError(
             osp.join(data_root, META_FILE),

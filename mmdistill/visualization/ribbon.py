@@ -41,7 +41,7 @@ def save_figure(fig: Figure, out_file: Union[str, Path]) -> None:
     os.replace(tmp, out_file)
 
 
-def draw_phase_ribbon(gt: np.ndarray,
+def draw_phase_ribbon(gt: Optional[np.ndarray],
                       pred: np.ndarray,
                       phases: Sequence[str],
                       fps: float = 1.0,
@@ -49,17 +49,20 @@ def draw_phase_ribbon(gt: np.ndarray,
     """Draw the ribbon of one video.
 
     Args:
-        gt: Ground-truth phase ids, shape (T,).
+        gt: Ground-truth phase ids, shape (T,); None for a video without
+            annotation, drawn as the prediction strip alone.
         pred: Predicted phase ids, shape (T,).
         phases: Phase names in id order.
         fps: Sampling rate of the sequences (for the time axis).
         title: Figure title; the frame accuracy is appended.
 
     Returns:
-        Figure: 10 x 3 inches at 120 dpi.
+        Figure: 10 x 3 inches at 120 dpi (10 x 2 without ground truth).
     """
-    gt = np.asarray(gt)
     pred = np.asarray(pred)
+    if gt is None:
+        return _draw_prediction_ribbon(pred, phases, fps, title)
+    gt = np.asarray(gt)
     if gt.shape != pred.shape or gt.ndim != 1:
         raise ValueError(f'Ribbon {title!r}: gt {gt.shape} and pred '
                          f'{pred.shape} must be 1-D of equal length.')
@@ -78,10 +81,32 @@ def draw_phase_ribbon(gt: np.ndarray,
     ax.set_yticks([0.5, 1.5, 2.5], ['Ground truth', 'Prediction', 'Errors'])
     for boundary in (1, 2):
         ax.axhline(boundary, color='white', linewidth=2)
-    ax.set_xlabel('time (min)')
+    _finish(fig, ax, phases)
     accuracy = f'accuracy {100 * (1 - wrong.mean()):.1f}%'
     ax.set_title(f'{title}: {accuracy}' if title else accuracy)
+    return fig
+
+
+def _draw_prediction_ribbon(pred: np.ndarray, phases: Sequence[str],
+                            fps: float, title: Optional[str]) -> Figure:
+    if pred.ndim != 1:
+        raise ValueError(f'Ribbon {title!r}: pred {pred.shape} must be 1-D.')
+    palette = np.array([to_rgb(PHASE_COLORS[name]) for name in phases])
+    fig = Figure(figsize=(10, 2), dpi=120, layout='constrained')
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(palette[pred][None], aspect='auto', interpolation='nearest',
+              extent=(0, pred.size / fps / 60, 1, 0))
+    ax.set_yticks([0.5], ['Prediction'])
+    _finish(fig, ax, phases)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _finish(fig: Figure, ax, phases: Sequence[str]) -> None:
+    """Time axis label and the phase legend under the strips."""
+    ax.set_xlabel('time (min)')
     fig.legend(handles=[
         Patch(color=PHASE_COLORS[name], label=name) for name in phases
     ], loc='outside lower center', ncol=4, fontsize='small', frameon=False)
-    return fig

@@ -3,6 +3,7 @@
     python tools/data/prepare_phase_dataset.py --dataset cholec80 \\
         data/cholec80_raw data/cholec80 [--fps 1] [--size 250] [--workers 8]
         [--skip-bad] [--videos video01 video02] [--frame-tolerance 25]
+        [--keep-aspect]
 
 INPUT_DIR is the extracted official download (layouts in docs/data.md);
 OUTPUT_DIR receives ``frames/<video>/<k:06d>.jpg`` (margin cut, resized),
@@ -12,25 +13,11 @@ the file, or is logged and skipped with ``--skip-bad``.
 """
 import argparse
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 from mmdistill.datasets import (PrepareOptions, SurgicalDataError,
                                 prepare_dataset)
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'250'`` -> (250, 250); ``'320x240'`` -> (320, 240) (width, height)."""
-    try:
-        parts = [int(x) for x in text.lower().split('x')]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'size must be N or WxH, got {text!r}') from None
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2 or min(parts) <= 0:
-        raise argparse.ArgumentTypeError(
-            f'size must be N or WxH, got {text!r}')
-    return parts[0], parts[1]
+from mmdistill.datasets.video import parse_size
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -76,6 +63,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=15,
         help='grey level separating the field of view from the black margin')
     parser.add_argument('--jpeg-quality', type=int, default=95)
+    parser.add_argument(
+        '--keep-aspect',
+        action='store_true',
+        help='pad the cut frame with black to the output aspect (square by '
+        'default) instead of stretching it, for non-square sources')
     return parser.parse_args(argv)
 
 
@@ -86,7 +78,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         size=args.size,
         frame_tolerance=args.frame_tolerance,
         fov_threshold=args.fov_threshold,
-        jpeg_quality=args.jpeg_quality)
+        jpeg_quality=args.jpeg_quality,
+        keep_aspect=args.keep_aspect)
     try:
         summary = prepare_dataset(
             args.input_dir,

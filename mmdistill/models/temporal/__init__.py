@@ -1,9 +1,9 @@
 """Temporal phase recognition over per-frame feature sequences."""
 from .losses import TruncatedMSELoss
 from .phase_model import PhaseSequencePreprocessor, TemporalPhaseModel
-from .tcn import MultiStageTCN
+from .tcn import CausalTCNStream, MultiStageTCN
 
 __all__ = [
-    'MultiStageTCN', 'PhaseSequencePreprocessor', 'TemporalPhaseModel',
+    'CausalTCNStream', 'MultiStageTCN', 'PhaseSequencePreprocessor', 'TemporalPhaseModel',
     'TruncatedMSELoss'
 ]

@@ -18,8 +18,15 @@ MS-TCN does after every layer. MS-TCN leaves the input projection unmasked,
 so its bias leaks from padded frames into the last valid frames of a padded
 video; masking it too makes a padded video's outputs equal the unpadded
 video's. The causal model never reads padded frames (padding is at the end).
+
+Online inference (:meth:`MultiStageTCN.stream`): a causal network fed one
+frame at a time keeps, per dilated layer, a ring buffer of its last ``2d + 1``
+inputs, so frame ``t`` costs the same for every ``t`` (one kernel-3 dot
+product per layer) and its logits equal those of the whole causal network on
+the frames ``0..t``. TeCNO's released code re-runs the network on the whole
+prefix instead, which costs O(t) per frame.
 """
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -147,4 +154,81 @@ class MultiStageTCN(BaseModule):
         for stage in self.stages[1:]:
             out = stage(F.softmax(out, dim=1) * mask, mask)
             outputs.append(out)
+        return torch.stack(outputs)
+
+    def stream(self, batch_size: int = 1) -> 'CausalTCNStream':
+        """A :class:`CausalTCNStream` over this (causal) network."""
+        return CausalTCNStream(self, batch_size)
+
+
+class _LayerState:
+    """Ring buffer of the last ``2 * dilation + 1`` inputs of a layer."""
+
+    def __init__(self, layer: DilatedResidualLayer, batch_size: int,
+                 like: torch.Tensor) -> None:
+        self.layer = layer
+        self.dilation = layer.conv_dilated.dilation[0]
+        self.length = 2 * self.dilation + 1
+        # Zeros before the first frame, as the causal left padding.
+        self.buffer = like.new_zeros(batch_size, layer.conv_dilated.in_channels,
+                                     self.length)
+        self.position = 0
+
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """Output [B, C] of the layer at the next frame, given its input."""
+        self.position = (self.position + 1) % self.length
+        self.buffer[:, :, self.position] = x
+        taps = [(self.position - k * self.dilation) % self.length
+                for k in (2, 1, 0)]
+        window = self.buffer[:, :, taps]  # frames t - 2d, t - d, t
+        conv = self.layer.conv_dilated
+        out = F.relu(F.conv1d(window, conv.weight, conv.bias))
+        out = self.layer.dropout(self.layer.conv_1x1(out))
+        return x + out[:, :, 0]
+
+
+class CausalTCNStream:
+    """Online, frame-by-frame run of a causal :class:`MultiStageTCN`.
+
+    Create with :meth:`MultiStageTCN.stream`. Each :meth:`step` takes the
+    features of the next frame and returns the logits of every stage at that
+    frame, equal (up to float rounding) to ``tcn(x[..., :t + 1])[..., t]``.
+    Memory and time per frame are constant: ``2 * 2**l + 1`` frames of
+    ``num_f_maps`` channels per layer ``l``, for every stage.
+
+    Args:
+        tcn: A causal network in eval mode (dropout would make the stream
+            differ from the batch run).
+        batch_size: Number of videos streamed side by side.
+    """
+
+    def __init__(self, tcn: 'MultiStageTCN', batch_size: int = 1) -> None:
+        if not tcn.causal:
+            raise ValueError(
+                'Online inference needs a causal MultiStageTCN (causal=True, '
+                'as TeCNO); an offline MS-TCN looks at later frames')
+        self.tcn = tcn
+        like = next(tcn.parameters())
+        self.states: List[List[_LayerState]] = [[
+            _LayerState(layer, batch_size, like) for layer in stage.layers
+        ] for stage in tcn.stages]
+        self.frames = 0
+
+    @torch.no_grad()
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits [num_stages, B, num_classes] of the next frame's ``x``
+        [B, in_channels]."""
+        outputs = []
+        out = x
+        for stage, states in zip(self.tcn.stages, self.states):
+            if outputs:
+                out = F.softmax(out, dim=1)
+            h = F.conv1d(out[:, :, None], stage.conv_in.weight,
+                         stage.conv_in.bias)[:, :, 0]
+            for state in states:
+                h = state.step(h)
+            out = F.conv1d(h[:, :, None], stage.conv_out.weight,
+                           stage.conv_out.bias)[:, :, 0]
+            outputs.append(out)
+        self.frames += 1
         return torch.stack(outputs)
