@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import broadcast
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 
@@ -223,10 +224,21 @@ class TeacherDistillMixin:
     through :meth:`_apply`. Use it as the first base class of an mmpretrain
     self-supervised algorithm; call :meth:`_init_distillation` at the end of
     ``__init__``.
+
+    One teacher for all ranks: DDP never sees the teacher, so nothing would
+    make its weights equal across processes, and mmengine seeds every rank
+    differently (``diff_rank_seed=True``). A teacher part that is not loaded
+    from a checkpoint (a ``neck`` without ``checkpoint``, a backbone without
+    ``init_cfg``) would then be a different random network on every rank, and
+    the gathered teacher queue would mix them. So the teacher's whole state is
+    broadcast from rank 0 when it is built (the Runner initialises the process
+    group before it builds the model); loaded weights are unchanged by it.
     """
 
     def _init_distillation(self, teacher: dict, distill_loss: dict) -> None:
         teacher_module = FrozenTeacher(**teacher)
+        for tensor in teacher_module.state_dict().values():
+            broadcast(tensor, src=0)
         preprocessor = self.data_preprocessor
         teacher_module.set_input_normalization(preprocessor.mean,
                                                preprocessor.std)
