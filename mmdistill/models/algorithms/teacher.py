@@ -16,11 +16,13 @@ from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
 from ..utils import fold_batch_norms, freeze_module
 
 # Where the momentum (key) head of a teacher lives in the checkpoints we
-# accept: an SPT training checkpoint (EMA-wrapped), an SPT export, and
-# mmpretrain's MoCo (``encoder_k = EMA(Sequential(backbone, neck))``).
+# accept: an SPT training checkpoint (EMA-wrapped) and an SPT export. Only
+# SPT's momentum head works on the query backbone's features. mmpretrain's
+# MoCo keeps its key head in ``encoder_k = EMA(Sequential(backbone, neck))``,
+# on top of its own key backbone, so it is not mapped: such a checkpoint
+# needs ``key_head='query'``.
 _KEY_NECK_PREFIXES = (
     (re.compile(r'^momentum_neck\.module\.'), 'momentum_neck.'),
-    (re.compile(r'^encoder_k\.module\.1\.'), 'momentum_neck.'),
 )
 
 
@@ -70,7 +72,14 @@ class FrozenTeacher(BaseModule):
             own ``init_cfg`` (e.g. a public checkpoint) initialises it.
         key_head (str): ``'momentum'`` to embed keys with the SPT momentum
             head (the checkpoint must hold ``momentum_neck`` weights) or
-            ``'query'`` to use the projection head for keys too.
+            ``'query'`` to use the projection head for keys too. An
+            mmpretrain MoCo checkpoint needs ``'query'``: its key head
+            (``encoder_k.module.1``) was trained on its key backbone
+            (``encoder_k.module.0``), not on the query backbone's features,
+            and running that second backbone would double the teacher's cost
+            (one batched teacher forward per step). Its query encoder is what
+            MoCo releases as the trained model; the momentum head is exact
+            only for SPT, whose backbone is shared.
         mean (Sequence[float], optional): Input normalisation the teacher was
             trained with (0-255 scale). None means the student's.
         std (Sequence[float], optional): As ``mean``.
