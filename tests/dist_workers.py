@@ -28,9 +28,10 @@ def distilled_moco_worker(rank, port, ckpt, out_dir):
     for step in range(STEPS):
         inputs = views(n=BATCH, seed=100 * step + rank)
         model.loss(inputs, [])
+    state = model.state_dict()
     torch.save(
-        dict(queue=model.queue, teacher_queue=model.teacher_queue,
-             ptr=model.queue_ptr), os.path.join(out_dir, f'rank{rank}.pth'))
+        dict(queue=state['queue'], teacher_queue=state['teacher_queue'],
+             ptr=state['queue_ptr']), os.path.join(out_dir, f'rank{rank}.pth'))
     dist.destroy_process_group()
 
 

@@ -7,8 +7,13 @@ the step never synchronises. Several queues written with one pointer stay
 aligned column by column. Write positions wrap modulo the queue length, so a
 run resumed with another global batch (e.g. more GPUs), whose pointer is not
 a multiple of the new batch, continues.
+
+:class:`DeferredEnqueueMixin` writes a step's keys at the start of the next
+step instead of at its end, so the loss can use the queue buffers directly:
+mmpretrain clones the whole queue every step because its in-place write
+would otherwise change a tensor that the backward pass still needs.
 """
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 from mmengine.dist import all_gather, get_world_size
@@ -92,3 +97,41 @@ def enqueue_keys(queues: Sequence[torch.Tensor], queue_ptr: torch.Tensor,
     for queue, k in zip(queues, keys):
         queue.index_copy_(1, cols, k.t().to(queue.dtype))
     queue_ptr.add_(batch_size).remainder_(queue_len)
+
+
+class DeferredEnqueueMixin:
+    """Enqueue a step's keys after its backward pass, without a queue clone.
+
+    ``l_neg = q @ queue`` saves ``queue`` for the backward pass; writing the
+    new keys into it in place before the backward would fail autograd's
+    version check, which is why MoCo uses ``queue.clone()``. Here
+    :meth:`_defer_enqueue` gathers the keys at the end of the step (as
+    before) and holds them; :meth:`_enqueue_pending` writes them at the start
+    of the next loss call, before the queues are read, so every step sees
+    exactly the queue MoCo's would. Saving the state dict writes pending keys
+    first, so checkpoints are unchanged; loading one drops them.
+
+    Subclasses name their queue buffers in ``queue_names``; all share
+    ``queue_ptr``. Read queues through ``state_dict()`` between steps.
+    """
+
+    queue_names: Tuple[str, ...]
+
+    def _defer_enqueue(self, *keys: torch.Tensor) -> None:
+        """Gather ``keys`` (one per queue of ``queue_names``) to write them
+        at the start of the next step."""
+        self.__dict__['_pending_keys'] = gather_keys(*keys)
+
+    def _enqueue_pending(self) -> None:
+        pending = self.__dict__.pop('_pending_keys', None)
+        if pending is not None:
+            enqueue_keys([getattr(self, name) for name in self.queue_names],
+                         self.queue_ptr, pending)
+
+    def _save_to_state_dict(self, *args, **kwargs) -> None:
+        self._enqueue_pending()
+        super()._save_to_state_dict(*args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self.__dict__.pop('_pending_keys', None)
+        super()._load_from_state_dict(*args, **kwargs)
