@@ -28,9 +28,30 @@ def distilled_moco_worker(rank, port, ckpt, out_dir):
     for step in range(STEPS):
         inputs = views(n=BATCH, seed=100 * step + rank)
         model.loss(inputs, [])
+    state = model.state_dict()
     torch.save(
-        dict(queue=model.queue, teacher_queue=model.teacher_queue,
-             ptr=model.queue_ptr), os.path.join(out_dir, f'rank{rank}.pth'))
+        dict(queue=state['queue'], teacher_queue=state['teacher_queue'],
+             ptr=state['queue_ptr']), os.path.join(out_dir, f'rank{rank}.pth'))
+    dist.destroy_process_group()
+
+
+def random_teacher_worker(rank, port, out_dir):
+    """Build a distilled MoCo whose teacher neck has no checkpoint, with a
+    different seed on each rank (as ``diff_rank_seed=True`` does)."""
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    torch.set_num_threads(1)
+    torch.manual_seed(rank)
+    model = MODELS.build(
+        dict(type='DistilledMoCo', backbone=BACKBONE, neck=MOCO_NECK,
+             head=MOCO_HEAD, queue_len=16, feat_dim=16,
+             data_preprocessor=PREPROCESSOR,
+             teacher=dict(backbone=BACKBONE, neck=MOCO_NECK)))
+    with torch.no_grad():
+        query, key = model.teacher(views(n=BATCH, seed=0)[0], num_views=1)
+    torch.save(
+        dict(state=model.teacher.state_dict(), query=query, key=key),
+        os.path.join(out_dir, f'teacher{rank}.pth'))
     dist.destroy_process_group()
 
 

@@ -31,3 +31,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True)
+
+# Queue length against the global batch, checked when training starts.
+custom_hooks = [dict(type='KeyQueueCheckHook')]

@@ -68,7 +68,8 @@ def test_weight_zero_is_exactly_mmpretrain_moco(tmp_path):
                 if p_m.grad is not None:
                     p_d.sub_(0.1 * p_d.grad)
                     p_m.sub_(0.1 * p_m.grad)
-    assert torch.equal(distilled.queue, moco.queue)
+    # The last step's keys are written when the state is read.
+    assert torch.equal(distilled.state_dict()['queue'], moco.queue)
 
 
 def test_teacher_frozen_out_of_optimizer_and_checkpoint(tmp_path):
@@ -112,11 +113,12 @@ def test_queues_hold_keys_of_the_same_images(tmp_path):
         expected_teacher_cols.append(key[0])
         shuffled = F.normalize(student_keys[-1], dim=1)
         expected_student_cols.append(shuffled[torch.argsort(perm)])
-    torch.testing.assert_close(model.teacher_queue[:, :12],
+    state = model.state_dict()
+    torch.testing.assert_close(state['teacher_queue'][:, :12],
                                torch.cat(expected_teacher_cols).t())
-    torch.testing.assert_close(model.queue[:, :12],
+    torch.testing.assert_close(state['queue'][:, :12],
                                torch.cat(expected_student_cols).t())
-    assert int(model.queue_ptr) == 12
+    assert int(state['queue_ptr']) == 12
 
 
 def test_student_similarities_use_teacher_input_normalisation(tmp_path):
@@ -134,3 +136,50 @@ def test_student_similarities_use_teacher_input_normalisation(tmp_path):
     via = model.teacher.backbone(student_input * model.teacher.input_scale +
                                  model.teacher.input_shift)[0]
     torch.testing.assert_close(via, direct, rtol=1e-4, atol=1e-4)
+
+
+def test_teacher_embeds_only_what_the_loss_uses(tmp_path):
+    """One batched backbone call on both views; the query head on view 0
+    and the key head on view 1 only."""
+    model = _distilled(tmp_path)
+    teacher = model.teacher
+    calls = []
+    for name in ('backbone', 'neck', 'momentum_neck'):
+        getattr(teacher, name).register_forward_hook(
+            lambda m, i, o, name=name: calls.append(
+                (name, (i[0] if name == 'backbone' else i[0][-1]).shape[0])))
+    im_q, im_k = views(n=4)
+    query, key = teacher(torch.cat([im_q, im_k]), 2, query_views=(0, ),
+                         key_views=(1, ))
+    assert calls == [('backbone', 8), ('neck', 4), ('momentum_neck', 4)]
+    full_query, full_key = teacher(torch.cat([im_q, im_k]), 2)
+    torch.testing.assert_close(query[0], full_query[0])
+    torch.testing.assert_close(key[0], full_key[1])
+    calls.clear()
+    model.loss([im_q, im_k], [])
+    assert calls == [('backbone', 8), ('neck', 4), ('momentum_neck', 4)]
+
+
+def test_loss_uses_the_queue_buffer_without_a_copy(tmp_path):
+    """The negatives are scored against the queue buffer itself (MoCo
+    clones it every step); the step's keys are written at the start of the
+    next step, after its backward pass, or when the state is read."""
+    model = _distilled(tmp_path)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(
+            lambda t: saved.append(t.data_ptr()) or t, lambda t: t):
+        losses = model.loss(views(seed=0), [])
+    assert model.queue.data_ptr() in saved
+    queue_before = model.queue.clone()
+    sum(losses.values()).backward()  # the queue is unchanged until here
+    assert torch.equal(model.queue, queue_before)
+    model.loss(views(seed=1), [])  # writes step 0's keys first
+    assert int(model.queue_ptr) == 4
+    assert not torch.equal(model.queue[:, :4], queue_before[:, :4])
+    # Loading a state drops the keys still pending from step 1.
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert int(state['queue_ptr']) == 8
+    model.loss(views(seed=2), [])
+    model.load_state_dict(state)
+    assert torch.equal(model.state_dict()['queue'], state['queue'])
+    assert int(model.queue_ptr) == 8

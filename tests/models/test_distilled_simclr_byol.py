@@ -69,6 +69,17 @@ def test_simclr_both_models_score_same_candidates(teacher):
     torch.testing.assert_close(sim[1, 0], z[1] @ z[0])
 
 
+def test_simclr_teacher_runs_no_key_head(teacher):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(SIMCLR, teacher=teacher))
+    heads = []
+    for name in ('neck', 'momentum_neck'):
+        getattr(model.teacher, name).register_forward_hook(
+            lambda m, i, o, name=name: heads.append(name))
+    model.loss(views(n=3), [])
+    assert heads == ['neck']
+
+
 @pytest.mark.parametrize('name', ['simclr', 'byol'])
 def test_distillation_term_decreases(teacher, name):
     torch.manual_seed(0)

@@ -78,5 +78,6 @@ def test_queue_receives_momentum_keys():
         feats = model.backbone(im_k)
         keys = torch.nn.functional.normalize(model.momentum_neck(feats)[0],
                                              dim=1)
-    torch.testing.assert_close(model.queue[:, :4], keys.t())
-    assert int(model.queue_ptr) == 4
+    state = model.state_dict()
+    torch.testing.assert_close(state['queue'][:, :4], keys.t())
+    assert int(state['queue_ptr']) == 4

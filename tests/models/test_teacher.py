@@ -40,16 +40,30 @@ def test_loads_spt_checkpoint_and_stays_in_eval(tmp_path):
     torch.testing.assert_close(query.norm(dim=-1), torch.ones(2, 3))
 
 
-def test_loads_mmpretrain_moco_checkpoint(tmp_path):
+def test_mmpretrain_moco_checkpoint_embeds_keys_with_its_query_encoder(
+        tmp_path):
+    """MoCo's key head sits on its own key backbone: it must not be applied
+    to the query backbone's features."""
     torch.manual_seed(1)
     moco = MODELS.build(
         dict(type='MoCo', backbone=BACKBONE, neck=MOCO_NECK, head=MOCO_HEAD,
              queue_len=16, feat_dim=16, data_preprocessor=PREPROCESSOR))
-    torch.save({'state_dict': moco.state_dict()}, tmp_path / 'moco.pth')
-    teacher = FrozenTeacher(**teacher_cfg(str(tmp_path / 'moco.pth')))
-    torch.testing.assert_close(
-        teacher.momentum_neck.state_dict()['mlp.2.weight'],
-        moco.encoder_k.module[1].state_dict()['mlp.2.weight'])
+    with torch.no_grad():  # a key encoder that differs from the query one
+        for p in moco.encoder_k.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    ckpt = str(tmp_path / 'moco.pth')
+    torch.save({'state_dict': moco.state_dict()}, ckpt)
+    with pytest.raises(CheckpointError, match="key_head='query'"):
+        FrozenTeacher(**teacher_cfg(ckpt))
+    teacher = FrozenTeacher(**teacher_cfg(ckpt, key_head='query'))
+    assert teacher.momentum_neck is None
+    moco.eval()
+    x = torch.randn(3, 3, 32, 32)
+    expected = torch.nn.functional.normalize(
+        moco.neck(moco.backbone(x))[0], dim=1)
+    query, key = teacher(x, num_views=1)
+    torch.testing.assert_close(query[0], expected, rtol=1e-4, atol=1e-5)
+    assert torch.equal(query, key)
 
 
 def test_missing_momentum_head_names_the_fix(tmp_path):

@@ -8,12 +8,12 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmdistill.registry import MODELS
-from ..utils import enqueue_keys, gather_keys
+from ..utils import DeferredEnqueueMixin
 from .teacher import TeacherDistillMixin
 
 
 @MODELS.register_module()
-class DistilledBYOL(TeacherDistillMixin, BYOL):
+class DistilledBYOL(TeacherDistillMixin, DeferredEnqueueMixin, BYOL):
     """BYOL student plus KL distillation against a queue of teacher keys.
 
     BYOL has no negatives of its own, so there is no student similarity
@@ -23,7 +23,8 @@ class DistilledBYOL(TeacherDistillMixin, BYOL):
     (the online neck's output, before BYOL's predictor) scores
     ``[z_a.k_t(b), z_a.Q_t]`` and the teacher scores
     ``[q_t(a).k_t(b), q_t(a).Q_t]``; the KL is averaged over both view
-    orders and ``k_t`` of the second view is enqueued. Because the student
+    orders and ``k_t`` of the second view is enqueued (at the start of the
+    next step, see :class:`DeferredEnqueueMixin`). Because the student
     is compared with teacher embeddings, its neck's ``out_channels`` must
     equal the teacher's embedding dimension (checked at construction).
 
@@ -34,6 +35,8 @@ class DistilledBYOL(TeacherDistillMixin, BYOL):
         **kwargs: :class:`BYOL` arguments (``backbone``, ``neck``, ``head``,
             ``base_momentum``, ``data_preprocessor``, ``init_cfg``).
     """
+
+    queue_names = ('teacher_queue', )
 
     def __init__(self,
                  teacher: dict,
@@ -67,6 +70,7 @@ class DistilledBYOL(TeacherDistillMixin, BYOL):
         Returns:
             Dict[str, torch.Tensor]: ``loss_ssl`` and ``loss_distill``.
         """
+        self._enqueue_pending()
         img_v1, img_v2 = inputs
         proj_online_v1 = self.neck(self.backbone(img_v1))[0]
         proj_online_v2 = self.neck(self.backbone(img_v2))[0]
@@ -80,7 +84,7 @@ class DistilledBYOL(TeacherDistillMixin, BYOL):
             self.head.loss(proj_online_v1, proj_target_v2) +
             self.head.loss(proj_online_v2, proj_target_v1))
 
-        queue = self.teacher_queue.clone().detach()
+        queue = self.teacher_queue
         loss_distill = 0.
         for z, q_t, k_t in ((proj_online_v1, t_query[0], t_key[1]),
                             (proj_online_v2, t_query[1], t_key[0])):
@@ -89,6 +93,5 @@ class DistilledBYOL(TeacherDistillMixin, BYOL):
             t = torch.cat([(q_t * k_t).sum(1, keepdim=True), q_t @ queue],
                           dim=1)
             loss_distill = loss_distill + 0.5 * self.distill_loss(s, t)
-        enqueue_keys([self.teacher_queue], self.queue_ptr,
-                     gather_keys(t_key[1]))
+        self._defer_enqueue(t_key[1])
         return dict(loss_ssl=loss_ssl, loss_distill=loss_distill)

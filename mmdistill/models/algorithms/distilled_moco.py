@@ -9,12 +9,12 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmdistill.registry import MODELS
-from ..utils import enqueue_keys, gather_keys
+from ..utils import DeferredEnqueueMixin
 from .teacher import TeacherDistillMixin
 
 
 @MODELS.register_module()
-class DistilledMoCo(TeacherDistillMixin, MoCo):
+class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin, MoCo):
     """MoCo v2 student plus KL distillation of the teacher's similarities.
 
     Step 2 of "Distilling Self-Supervisions" (Ding, Liu, Li, MICCAI 2022).
@@ -29,7 +29,11 @@ class DistilledMoCo(TeacherDistillMixin, MoCo):
     own queue and pointer, so the KL compared unrelated keys). Everything
     else of the student is mmpretrain's :class:`MoCo`, so with ``w = 0`` the
     loss and gradients are exactly MoCo's, and a student checkpoint loads
-    into plain mmpretrain (``teacher_queue`` is an extra key).
+    into plain mmpretrain (``teacher_queue`` is an extra key). Where we
+    differ in cost: the queues are used without MoCo's per-step clone (the
+    keys are written at the start of the next step, see
+    :class:`DeferredEnqueueMixin`), and the teacher embeds only what the loss
+    uses, the query of view 0 and the key of view 1.
 
     Weights: the released code effectively optimises ``2 * InfoNCE + 5 * KL``;
     set ``head.loss.loss_weight=2.`` and ``distill_loss.loss_weight=5.`` for
@@ -48,6 +52,8 @@ class DistilledMoCo(TeacherDistillMixin, MoCo):
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
+
+    queue_names = ('queue', 'teacher_queue')
 
     def __init__(self,
                  backbone: dict,
@@ -86,6 +92,7 @@ class DistilledMoCo(TeacherDistillMixin, MoCo):
         Returns:
             Dict[str, torch.Tensor]: ``loss_ssl`` and ``loss_distill``.
         """
+        self._enqueue_pending()
         im_q, im_k = inputs
         q = F.normalize(self.neck(self.backbone(im_q))[0], dim=1)
         with torch.no_grad():
@@ -95,24 +102,18 @@ class DistilledMoCo(TeacherDistillMixin, MoCo):
             k = F.normalize(self.encoder_k(im_k_shuffled)[0], dim=1)
             k = batch_unshuffle_ddp(k, idx_unshuffle)
 
-            t_query, t_key = self.teacher_embed([im_q, im_k])
-            q_t, k_t = t_query[0], t_key[1]
+            t_query, t_key = self.teacher_embed([im_q, im_k],
+                                                query_views=(0, ),
+                                                key_views=(1, ))
+            q_t, k_t = t_query[0], t_key[0]
             t_sim = torch.cat([(q_t * k_t).sum(1, keepdim=True),
                                q_t @ self.teacher_queue], dim=1)
 
         l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
-        l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
+        l_neg = torch.einsum('nc,ck->nk', [q, self.queue])
         losses = dict(
             loss_ssl=self.head.loss(l_pos, l_neg),
             loss_distill=self.distill_loss(
                 torch.cat([l_pos, l_neg], dim=1), t_sim))
-        self._dequeue_and_enqueue(k, k_t)
+        self._defer_enqueue(k, k_t)
         return losses
-
-    @torch.no_grad()
-    def _dequeue_and_enqueue(self, keys: torch.Tensor,
-                             teacher_keys: torch.Tensor) -> None:
-        """Write student and teacher keys of the same images into the same
-        columns of their queues."""
-        enqueue_keys([self.queue, self.teacher_queue], self.queue_ptr,
-                     gather_keys(keys, teacher_keys))

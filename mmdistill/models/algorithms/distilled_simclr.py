@@ -74,7 +74,7 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
         masks = self._create_buffer(z.size(0) // 2, z.device)
         s = self._candidate_similarities(z, masks)
         with torch.no_grad():
-            z_t = self.teacher_embed([x])[0][0]
+            z_t = self.teacher_embed([x], key_views=())[0][0]
             t_sim = self._candidate_similarities(
                 torch.cat(all_gather(z_t), dim=0), masks)
         return dict(

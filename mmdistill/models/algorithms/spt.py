@@ -8,11 +8,11 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmdistill.registry import MODELS
-from ..utils import enqueue_keys, freeze_module, gather_keys
+from ..utils import DeferredEnqueueMixin, freeze_module
 
 
 @MODELS.register_module()
-class SPT(BaseSelfSupervisor):
+class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
     """MoCo v2 on a frozen public backbone: only the projection head learns.
 
     Step 1 of "Distilling Self-Supervisions" (Ding, Liu, Li, MICCAI 2022):
@@ -27,6 +27,8 @@ class SPT(BaseSelfSupervisor):
     step, without autograd, on both views batched. Only the head has a
     momentum copy (``momentum_neck``). With the backbone in eval mode no BN
     statistic is computed over the batch, so MoCo's shuffle-BN is not needed.
+    The queue is used without MoCo's per-step clone (see
+    :class:`DeferredEnqueueMixin`).
 
     Args:
         backbone (dict): Config of the public backbone; load its weights with
@@ -40,6 +42,8 @@ class SPT(BaseSelfSupervisor):
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
+
+    queue_names = ('queue', )
 
     def __init__(self,
                  backbone: dict,
@@ -80,6 +84,7 @@ class SPT(BaseSelfSupervisor):
         Returns:
             Dict[str, torch.Tensor]: ``loss``.
         """
+        self._enqueue_pending()
         im_q, im_k = inputs
         with torch.no_grad():
             feats = self.backbone(torch.cat([im_q, im_k]))
@@ -91,11 +96,7 @@ class SPT(BaseSelfSupervisor):
             k = F.normalize(self.momentum_neck(feat_k)[0], dim=1)
 
         l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
-        l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
+        l_neg = torch.einsum('nc,ck->nk', [q, self.queue])
         loss = self.head.loss(l_pos, l_neg)
-        self._dequeue_and_enqueue(k)
+        self._defer_enqueue(k)
         return dict(loss=loss)
-
-    @torch.no_grad()
-    def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
-        enqueue_keys([self.queue], self.queue_ptr, gather_keys(keys))

@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import broadcast
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 
@@ -15,11 +16,13 @@ from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
 from ..utils import fold_batch_norms, freeze_module
 
 # Where the momentum (key) head of a teacher lives in the checkpoints we
-# accept: an SPT training checkpoint (EMA-wrapped), an SPT export, and
-# mmpretrain's MoCo (``encoder_k = EMA(Sequential(backbone, neck))``).
+# accept: an SPT training checkpoint (EMA-wrapped) and an SPT export. Only
+# SPT's momentum head works on the query backbone's features. mmpretrain's
+# MoCo keeps its key head in ``encoder_k = EMA(Sequential(backbone, neck))``,
+# on top of its own key backbone, so it is not mapped: such a checkpoint
+# needs ``key_head='query'``.
 _KEY_NECK_PREFIXES = (
     (re.compile(r'^momentum_neck\.module\.'), 'momentum_neck.'),
-    (re.compile(r'^encoder_k\.module\.1\.'), 'momentum_neck.'),
 )
 
 
@@ -69,7 +72,14 @@ class FrozenTeacher(BaseModule):
             own ``init_cfg`` (e.g. a public checkpoint) initialises it.
         key_head (str): ``'momentum'`` to embed keys with the SPT momentum
             head (the checkpoint must hold ``momentum_neck`` weights) or
-            ``'query'`` to use the projection head for keys too.
+            ``'query'`` to use the projection head for keys too. An
+            mmpretrain MoCo checkpoint needs ``'query'``: its key head
+            (``encoder_k.module.1``) was trained on its key backbone
+            (``encoder_k.module.0``), not on the query backbone's features,
+            and running that second backbone would double the teacher's cost
+            (one batched teacher forward per step). Its query encoder is what
+            MoCo releases as the trained model; the momentum head is exact
+            only for SPT, whose backbone is shared.
         mean (Sequence[float], optional): Input normalisation the teacher was
             trained with (0-255 scale). None means the student's.
         std (Sequence[float], optional): As ``mean``.
@@ -187,26 +197,64 @@ class FrozenTeacher(BaseModule):
         return head(feats)[0]
 
     @torch.no_grad()
-    def forward(self, inputs: torch.Tensor,
-                num_views: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self,
+                inputs: torch.Tensor,
+                num_views: int,
+                query_views: Optional[Sequence[int]] = None,
+                key_views: Optional[Sequence[int]] = None
+                ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
         """Embed ``num_views`` stacked views in one batched backbone pass.
+
+        The heads run only on the views whose embeddings are asked for (e.g.
+        MoCo needs the query of view 0 and the key of view 1).
 
         Args:
             inputs (torch.Tensor): ``(V*N, 3, H, W)``, views concatenated
                 along the batch, normalised as the student's inputs.
             num_views (int): ``V``.
+            query_views (Sequence[int], optional): Views to embed with the
+                query head; None means all, ``()`` none.
+            key_views (Sequence[int], optional): As ``query_views``, for the
+                key head.
 
         Returns:
             Tuple[torch.Tensor, torch.Tensor]: L2-normalised query and key
-            embeddings, each ``(V, N, D)``.
+            embeddings, ``(len(query_views), N, D)`` and
+            ``(len(key_views), N, D)``; None for an empty selection.
         """
+        all_views = tuple(range(num_views))
+        query_views = all_views if query_views is None else tuple(query_views)
+        key_views = all_views if key_views is None else tuple(key_views)
         x = inputs * self.input_scale + self.input_shift
         feats = self.backbone(x.contiguous(memory_format=torch.channels_last))
-        query = F.normalize(self._embed(feats, self.neck), dim=-1)
-        key = query if self.momentum_neck is None else F.normalize(
-            self._embed(feats, self.momentum_neck), dim=-1)
-        return (query.unflatten(0, (num_views, -1)),
-                key.unflatten(0, (num_views, -1)))
+        query = self._embed_views(feats, self.neck, query_views, num_views)
+        if self.momentum_neck is None and key_views == query_views:
+            return query, query
+        key_head = self.neck if self.momentum_neck is None else \
+            self.momentum_neck
+        return query, self._embed_views(feats, key_head, key_views, num_views)
+
+    def _embed_views(self, feats: Tuple[torch.Tensor], head: Optional[nn.Module],
+                     views: Tuple[int, ...],
+                     num_views: int) -> Optional[torch.Tensor]:
+        """Normalised ``(len(views), N, D)`` embeddings of some views."""
+        if not views:
+            return None
+        if views != tuple(range(num_views)):
+            feats = _select_views(feats, views, num_views)
+        return F.normalize(
+            self._embed(feats, head), dim=-1).unflatten(0, (len(views), -1))
+
+
+def _select_views(feats, views: Tuple[int, ...], num_views: int):
+    """The rows of ``views`` in (nested tuples of) ``(V*N, ...)`` tensors; a
+    slice, without a copy, where the views are consecutive."""
+    if isinstance(feats, (tuple, list)):
+        return type(feats)(_select_views(f, views, num_views) for f in feats)
+    n = feats.shape[0] // num_views
+    if views == tuple(range(views[0], views[-1] + 1)):
+        return feats[views[0] * n:(views[-1] + 1) * n]
+    return torch.cat([feats[v * n:(v + 1) * n] for v in views])
 
 
 class TeacherDistillMixin:
@@ -223,20 +271,37 @@ class TeacherDistillMixin:
     through :meth:`_apply`. Use it as the first base class of an mmpretrain
     self-supervised algorithm; call :meth:`_init_distillation` at the end of
     ``__init__``.
+
+    One teacher for all ranks: DDP never sees the teacher, so nothing would
+    make its weights equal across processes, and mmengine seeds every rank
+    differently (``diff_rank_seed=True``). A teacher part that is not loaded
+    from a checkpoint (a ``neck`` without ``checkpoint``, a backbone without
+    ``init_cfg``) would then be a different random network on every rank, and
+    the gathered teacher queue would mix them. So the teacher's whole state is
+    broadcast from rank 0 when it is built (the Runner initialises the process
+    group before it builds the model); loaded weights are unchanged by it.
     """
 
     def _init_distillation(self, teacher: dict, distill_loss: dict) -> None:
         teacher_module = FrozenTeacher(**teacher)
+        for tensor in teacher_module.state_dict().values():
+            broadcast(tensor, src=0)
         preprocessor = self.data_preprocessor
         teacher_module.set_input_normalization(preprocessor.mean,
                                                preprocessor.std)
         self.__dict__['teacher'] = teacher_module
         self.distill_loss = MODELS.build(distill_loss)
 
-    def teacher_embed(self, views: List[torch.Tensor]
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Teacher query and key embeddings ``(V, N, D)`` of ``views``."""
-        return self.teacher(torch.cat(views), num_views=len(views))
+    def teacher_embed(
+        self,
+        views: List[torch.Tensor],
+        query_views: Optional[Sequence[int]] = None,
+        key_views: Optional[Sequence[int]] = None
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """Teacher query and key embeddings of ``views``, one batched
+        backbone call; see :meth:`FrozenTeacher.forward`."""
+        return self.teacher(
+            torch.cat(views), len(views), query_views, key_views)
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)

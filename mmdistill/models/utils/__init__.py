@@ -1,9 +1,11 @@
 from .embedding import pool_backbone_output
 from .fold_bn import fold_batch_norms
 from .freeze import freeze_module
-from .key_queue import enqueue_keys, gather_keys
+from .key_queue import (DeferredEnqueueMixin, KeyQueueCheckHook,
+                        check_queue_batch, enqueue_keys, gather_keys)
 
 __all__ = [
+    'DeferredEnqueueMixin', 'KeyQueueCheckHook', 'check_queue_batch',
     'fold_batch_norms', 'freeze_module', 'enqueue_keys', 'gather_keys',
     'pool_backbone_output'
 ]
