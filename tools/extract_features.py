@@ -126,7 +126,7 @@ def build_model(cfg: Config, checkpoint: str, device: str) -> nn.Module:
     model = MODELS.build(model_cfg)
     # mmdistill's checked loader: full (``backbone.*``) or backbone-only
     # checkpoints, refused with the missing keys when they do not fit.
-    PublicPretrainedInit(checkpoint, part='backbone', min_match=1.0)(
+    PublicPretrainedInit(checkpoint, part='backbone')(
         model.backbone)
     return model.to(device).eval()
 

@@ -7,14 +7,14 @@ and the ``efficientnet-lite0://imagenet`` checkpoint scheme.
 from .efficientnet_lite0 import (IMAGENET_URI, MEAN, STD,
                                  build_efficientnet_lite0_classifier,
                                  efficientnet_lite0_to_timm)
+from .fit import KeyMatch, load_exact, match_state_dict
 from .formats import (FORMATS, convert_state_dict, detect_format, source_parts,
                       strip_ddp_prefix)
-from .initializer import (WEIGHT_INITIALIZERS, KeyMatch, PublicPretrainedInit,
-                          match_state_dict)
+from .initializer import WEIGHT_INITIALIZERS, PublicPretrainedInit
 
 __all__ = [
     'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'WEIGHT_INITIALIZERS',
     'KeyMatch', 'PublicPretrainedInit', 'build_efficientnet_lite0_classifier',
     'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
-    'match_state_dict', 'source_parts', 'strip_ddp_prefix'
+    'load_exact', 'match_state_dict', 'source_parts', 'strip_ddp_prefix'
 ]
