@@ -4,13 +4,16 @@ The checkpoints are made here, in the exact key layouts of their publishers,
 from randomised ResNet-18s (random BN statistics too, so that a tensor left
 at its default or re-initialised after loading cannot pass for a loaded one).
 """
+import logging
 import os.path as osp
+import re
 from collections import OrderedDict
 
 import pytest
 import timm
 import torch
 import torchvision
+from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import get_torchvision_models
 from mmpretrain.registry import MODELS
 from torch import nn
@@ -220,7 +223,8 @@ def test_resnet50_weights_into_resnet18_are_refused(tmp_path):
     assert 'r50.pth' in message and "format 'torchvision'" in message
     assert ("'layer1.0.conv1.weight': checkpoint (64, 64, 1, 1) vs model "
             '(64, 64, 3, 3)') in message
-    assert "Unexpected in the checkpoint: 'layer1.0.conv3.weight'" in message
+    assert "unexpected tensors, e.g. 'layer1.0.conv3.weight'" in message
+    assert 'bottleneck blocks' in message
 
 
 def test_unrelated_checkpoint_is_refused_with_key_names(tmp_path):
@@ -228,19 +232,56 @@ def test_unrelated_checkpoint_is_refused_with_key_names(tmp_path):
     with pytest.raises(CheckpointError) as err:
         resnet18(str(tmp_path / 'random.pth'))
     message = str(err.value)
-    assert 'fills 0/100 of its weights (0.0%; min_match=90%)' in message
-    assert "Missing in the checkpoint: 'conv1.weight'" in message
-    assert "Unexpected in the checkpoint: 'encoder.weight'" in message
+    assert "lacks 100 of its 100 weights, e.g. 'conv1.weight'" in message
+    assert "1 unexpected tensors, e.g. 'encoder.weight'" in message
 
 
-def test_min_match_sets_the_share_required(tmp_path, r18_backbone):
+def test_partial_load_is_refused_unless_asked_for(tmp_path, r18_backbone):
     without_layer4 = {
         k: v
         for k, v in r18_backbone.items() if not k.startswith('layer4.')
     }
     torch.save(without_layer4, tmp_path / 'partial.pth')
-    with pytest.raises(CheckpointError, match=r'fills 75/100 .*75.0%'):
+    with pytest.raises(CheckpointError, match=r"lacks 25 of its 100 weights, "
+                       r"e.g. 'layer4.0.conv1.weight'"):
         resnet18(str(tmp_path / 'partial.pth'))
-    loaded = resnet18(str(tmp_path / 'partial.pth'), min_match=0.7)
-    assert torch.equal(loaded.layer3[1].bn2.weight,
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        fresh = resnet18(str(tmp_path / 'partial.pth'), allow_partial=True)
+    finally:
+        logger.removeHandler(handler)
+    log = '\n'.join(records)
+    listed = re.search(r'these 25 tensors stay random: (.*)', log).group(1)
+    assert sorted(listed.split(', ')) == sorted(
+        k for k in r18_backbone
+        if k.startswith('layer4.') and not k.endswith('num_batches_tracked'))
+    assert torch.equal(fresh.layer3[1].bn2.weight,
                        without_layer4['layer3.1.bn2.weight'])
+
+
+def test_deeper_resnet_into_resnet18_is_refused(tmp_path):
+    """ResNet-34 fills every ResNet-18 tensor, with 96 tensors left over."""
+    torch.save(torchvision.models.resnet34().state_dict(), tmp_path / 'r34.pth')
+    with pytest.raises(CheckpointError) as err:
+        resnet18(str(tmp_path / 'r34.pth'))
+    message = str(err.value)
+    assert 'r34.pth' in message
+    assert "96 unexpected tensors, e.g. 'layer1.2.conv1.weight'" in message
+    assert 'deeper' in message and 'depth' in message
+    assert 'allow_partial=True' in message
+
+
+def test_plain_stem_into_deep_stem_resnet_is_refused(tmp_path):
+    """torchvision's ResNet-50 into ResNetV1c would leave the stem random."""
+    torch.save(torchvision.models.resnet50().state_dict(), tmp_path / 'r50.pth')
+    with pytest.raises(CheckpointError) as err:
+        built(dict(type='ResNetV1c', depth=50,
+                   init_cfg=public_init(str(tmp_path / 'r50.pth'))))
+    message = str(err.value)
+    assert "lacks 15 of its 275 weights, e.g. 'stem.0.conv.weight'" in message
+    assert "'conv1.weight'" in message
+    assert 'ResNetV1c/ResNetV1d' in message and "type='ResNet'" in message

@@ -1,7 +1,7 @@
 """The frozen teacher shared by every distilled algorithm."""
 import copy
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import Collection, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,8 +11,9 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 
 from mmdistill.registry import MODELS
-from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
-                                        load_checkpoint_file)
+from mmdistill.utils.checkpoint import get_state_dict, load_checkpoint_file
+from ..pretrained.fit import load_exact
+from ..pretrained.teacher_export import EMA_STEPS, TEACHER_PARTS
 from ..utils import fold_batch_norms, freeze_module
 
 # Where the momentum (key) head of a teacher lives in the checkpoints we
@@ -26,19 +27,24 @@ _KEY_NECK_PREFIXES = (
 )
 
 
-def teacher_state_dict(state_dict: dict) -> dict:
+def teacher_state_dict(state_dict: dict,
+                       parts: Collection[str] = TEACHER_PARTS) -> dict:
     """Select and rename the weights a :class:`FrozenTeacher` needs.
 
-    Keeps ``backbone.*`` and ``neck.*`` and maps the momentum head of SPT
-    training checkpoints and mmpretrain MoCo checkpoints to
-    ``momentum_neck.*``; everything else (queues, classifier heads, the
-    student's momentum encoder) is dropped.
+    Maps the momentum head of SPT training checkpoints and mmpretrain MoCo
+    checkpoints to ``momentum_neck.*`` and keeps the ``parts`` (by default
+    those of an exported teacher, see
+    :mod:`mmdistill.models.pretrained.teacher_export`); everything else
+    (queues, classifier heads, the student's momentum encoder, the step
+    counter of SPT's EMA) is dropped.
     """
     out = {}
     for key, value in state_dict.items():
+        if key == EMA_STEPS:
+            continue
         for pattern, repl in _KEY_NECK_PREFIXES:
             key = pattern.sub(repl, key)
-        if key.split('.', 1)[0] in ('backbone', 'neck', 'momentum_neck'):
+        if key.split('.', 1)[0] in parts:
             out[key] = value
     return out
 
@@ -119,27 +125,24 @@ class FrozenTeacher(BaseModule):
         self.embed_dim = self._probe_embed_dim()
 
     def _load(self, checkpoint: str) -> None:
-        state = teacher_state_dict(
-            get_state_dict(load_checkpoint_file(checkpoint)))
+        """Load exactly the teacher's parts from ``checkpoint``.
+
+        Parts the teacher was not configured with (a neck, a momentum head)
+        are not taken; within its parts every tensor must be filled and none
+        left over, so a deeper checkpoint is refused, not truncated.
+        """
         own = self.state_dict()
-        missing = sorted(k for k in own if k not in state)
-        if missing:
-            hint = ''
-            if any(k.startswith('momentum_neck.') for k in missing):
-                hint = (" The checkpoint has no momentum head: set "
-                        "teacher.key_head='query'.")
-            raise CheckpointError(
-                f'Teacher checkpoint {checkpoint!r} lacks {len(missing)} of '
-                f'the teacher\'s {len(own)} tensors (e.g. {missing[:5]}). It '
-                f'must be an SPT export/checkpoint or an mmpretrain checkpoint '
-                f'whose backbone matches teacher.backbone.{hint}')
-        shapes = [(k, tuple(state[k].shape), tuple(v.shape))
-                  for k, v in own.items() if state[k].shape != v.shape]
-        if shapes:
-            raise CheckpointError(
-                f'Teacher checkpoint {checkpoint!r} does not fit the teacher '
-                f'config: (key, checkpoint shape, model shape) {shapes[:5]}')
-        self.load_state_dict({k: state[k] for k in own})
+        parts = {key.split('.', 1)[0] for key in own}
+        state = teacher_state_dict(
+            get_state_dict(load_checkpoint_file(checkpoint)), parts)
+        fix = ('It must be an SPT export/checkpoint or an mmpretrain '
+               'checkpoint whose backbone (and neck) match teacher.backbone '
+               '(and teacher.neck).')
+        if 'momentum_neck' in parts and not any(
+                k.startswith('momentum_neck.') for k in state):
+            fix += (" The checkpoint has no momentum head: set "
+                    "teacher.key_head='query'.")
+        load_exact(self, state, f'Teacher checkpoint {checkpoint!r}', fix=fix)
         MMLogger.get_current_instance().info(
             f'Loaded frozen teacher ({len(own)} tensors) from {checkpoint}')
 

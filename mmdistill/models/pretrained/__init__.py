@@ -2,19 +2,25 @@
 
 Importing this package registers mmdistill's ``Pretrained`` weight
 initializer (``init_cfg=dict(type='Pretrained', _scope_='mmdistill', ...)``)
-and the ``efficientnet-lite0://imagenet`` checkpoint scheme.
+and the ``efficientnet-lite0://imagenet`` checkpoint scheme. Every load into
+a module goes through the one exact-fit check of :mod:`.fit`; the layout of
+an exported SPT teacher is :mod:`.teacher_export`.
 """
 from .efficientnet_lite0 import (IMAGENET_URI, MEAN, STD,
                                  build_efficientnet_lite0_classifier,
                                  efficientnet_lite0_to_timm)
+from .fit import KeyMatch, load_exact, match_state_dict
 from .formats import (FORMATS, convert_state_dict, detect_format, source_parts,
                       strip_ddp_prefix)
-from .initializer import (WEIGHT_INITIALIZERS, KeyMatch, PublicPretrainedInit,
-                          match_state_dict)
+from .initializer import WEIGHT_INITIALIZERS, PublicPretrainedInit
+from .teacher_export import TEACHER_PARTS, export_teacher, spt_teacher_weights
 
 __all__ = [
-    'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'WEIGHT_INITIALIZERS',
+    'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'TEACHER_PARTS',
+    'WEIGHT_INITIALIZERS',
     'KeyMatch', 'PublicPretrainedInit', 'build_efficientnet_lite0_classifier',
     'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
-    'match_state_dict', 'source_parts', 'strip_ddp_prefix'
+    'export_teacher',
+    'load_exact', 'match_state_dict', 'source_parts', 'spt_teacher_weights',
+    'strip_ddp_prefix'
 ]

@@ -34,6 +34,7 @@ import torch
 
 from mmdistill.utils.checkpoint import CheckpointError
 from .efficientnet_lite0 import efficientnet_lite0_to_timm
+from .fit import key_examples
 
 StateDict = Mapping[str, torch.Tensor]
 
@@ -44,12 +45,6 @@ TIMM_CLASSIFIERS = ('fc', 'classifier', 'head', 'head.fc')
 TIMM_BACKBONE_PREFIX = 'timm_model.'
 MOCO_QUERY_PREFIX = 'encoder_q.'
 MMPRETRAIN_PARTS = ('backbone', 'neck', 'head')
-
-
-def key_examples(keys: Sequence[str], count: int = 5) -> str:
-    keys = list(keys)
-    more = f', ... ({len(keys)} in all)' if len(keys) > count else ''
-    return ', '.join(repr(k) for k in keys[:count]) + more
 
 
 def _module_of(key: str) -> str:
