@@ -1,5 +1,5 @@
 """Surgical-video data: preparation, annotations, splits and datasets."""
-from . import feature_sequences  # noqa: F401
+from . import feature_sequences, transforms  # noqa: F401
 from .annotations import (CHOLEC80_TOOLS, FrameAnnotation, ToolAnnotation,
                           read_frame_annotation, read_phase_file,
                           read_tool_file, write_frame_annotation)

@@ -359,6 +359,23 @@ class FrameRenderer:
         return cv2.multiply(view, self.lens, scale=1 / 255)
 
 
+def render_frames(num: int,
+                  size: Tuple[int, int] = (250, 250),
+                  seed: int = 0) -> List[np.ndarray]:
+    """``num`` synthetic 1 fps frames (BGR ``uint8``, ``size`` = (width,
+    height); the prepared frames are 250 x 250), one second of a synthetic
+    video each, for pipeline benchmarks and tests."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    phases = phase_per_frame(phase_segments(rng, max(60., num)), 1)[:num]
+    tools = tool_presence(rng, phases)
+    renderer = FrameRenderer(rng, width, height, 1)
+    return [
+        renderer.frame(renderer.scene(phase, tools[i], i), i, i)
+        for i, phase in enumerate(phases)
+    ]
+
+
 def _write_phase_file(path: str, labels: np.ndarray) -> None:
     rows = [f'{i}\t{CHOLEC80_PHASES[p]}' for i, p in enumerate(labels)]
     write_text_atomic(path, '\n'.join(['Frame\tPhase', *rows]) + '\n')

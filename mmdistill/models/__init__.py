@@ -1,1 +1,2 @@
-from . import algorithms, losses, pretrained, temporal, utils  # noqa: F401
+from . import (algorithms, data_preprocessors, losses, pretrained,  # noqa: F401
+               temporal, utils)

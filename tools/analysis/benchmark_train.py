@@ -4,6 +4,7 @@
         [--device cpu|cuda] [--amp] [--channels-last] [--batch-size B] \\
         [--image-size S] [--warmup W] [--iters N] [--data-workers 0 2 ...] \\
         [--data-batches N] [--random-teacher] [--cfg-options K=V ...] \\
+        [--pipeline-frames N] [--pipeline-rounds R] [--no-memory] \\
         [--out results.json]
 
 Model step: each config's model (``MODELS.build(cfg.model)``) and optimizer
@@ -29,6 +30,18 @@ value; images/s over ``--data-batches`` batches after ``--warmup`` batches,
 which absorb the worker start-up. Configs with the same dataloader share one
 measurement.
 
+CPU pipeline and preprocessor (``--pipeline-frames N``): N synthetic 250 x
+250 JPEG frames (:func:`mmdistill.datasets.synthetic.render_frames`, written
+as the preparation writes them) go through each config's
+``train_dataloader.dataset.pipeline`` in this process (no workers, OpenCV
+and torch on one thread), the configs taking turns for
+``--pipeline-rounds`` rounds; images/s per core is frames over the process
+CPU time (median round). Then the config's data preprocessor runs on a
+collated batch of those views (``training=True``, as in the train step),
+interleaved likewise: its ms per batch on ``--device``. For the old
+pipelines that is normalisation only; for ``SSLViewAugPreprocessor`` it
+includes the view augmentations the old pipelines do in the workers.
+
 Distilled configs whose teacher checkpoint is missing (or all of them, with
 ``--random-teacher``) get a teacher with random weights, saved to a temporary
 checkpoint and loaded through the normal path: speed does not depend on the
@@ -48,16 +61,20 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
 
+import cv2
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from mmengine.dataset import default_collate
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
 import mmdistill  # noqa: F401  (registers the models and datasets)
 from mmdistill.datasets import SurgicalDataError
+from mmdistill.datasets.synthetic import render_frames
 from mmdistill.evaluation.label_files import atomic_write_text
 from mmdistill.registry import MODELS
 from mmdistill.utils import enable_amp, save_checkpoint_file
@@ -101,6 +118,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of every config, e.g. '
                         'model.backbone.depth=18')
+    parser.add_argument('--pipeline-frames', type=int, default=0,
+                        metavar='N',
+                        help='benchmark each config\'s CPU pipeline and '
+                        'data preprocessor on N synthetic frames')
+    parser.add_argument('--pipeline-rounds', type=int, default=3,
+                        help='interleaved rounds of the pipeline benchmark')
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the peak-memory probes (one process per '
+                        'config)')
+    parser.add_argument('--skip-steps', action='store_true',
+                        help='no model steps (only the pipeline and data '
+                        'benchmarks)')
     parser.add_argument('--out', help='also write the results as JSON here')
     parser.add_argument('--memory-probe', action='store_true',
                         help=argparse.SUPPRESS)
@@ -109,9 +138,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--device cuda: no CUDA device is available')
     if args.amp and args.device != 'cuda':
         parser.error('--amp needs --device cuda (mmengine AmpOptimWrapper)')
-    if min(args.iters, args.data_batches) < 1 or args.warmup < 0:
-        parser.error('--iters and --data-batches must be >= 1, --warmup '
-                     '>= 0')
+    if (min(args.iters, args.data_batches, args.pipeline_rounds) < 1
+            or args.warmup < 0 or args.pipeline_frames < 0):
+        parser.error('--iters, --data-batches and --pipeline-rounds must be '
+                     '>= 1, --warmup and --pipeline-frames >= 0')
     return args
 
 
@@ -355,6 +385,93 @@ def benchmark_data(cfgs: Dict[str, Config],
     return rows
 
 
+def write_frames(num: int, out_dir: str) -> List[str]:
+    """``num`` synthetic 250 x 250 frames as JPEGs (quality 95)."""
+    paths = []
+    for i, frame in enumerate(render_frames(num)):
+        path = osp.join(out_dir, f'{i + 1:08d}.jpg')
+        cv2.imwrite(path, frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        paths.append(path)
+    return paths
+
+
+class PipelineBench:
+    """One config's CPU pipeline and data preprocessor on fixed frames."""
+
+    def __init__(self, cfg: Config, paths: List[str], batch_size: int,
+                 device: str) -> None:
+        self.transforms = Compose(cfg.train_dataloader.dataset.pipeline)
+        self.paths = paths
+        self.batch_size = min(batch_size, len(paths))
+        self.device = torch.device(device)
+        self.preprocessor = MODELS.build(cfg.model.data_preprocessor).to(
+            self.device)
+        self.batch = None
+
+    def run_pipeline(self) -> float:
+        """CPU seconds of all frames through the pipeline; keeps the first
+        ``batch_size`` results as the preprocessor's batch."""
+        start = time.process_time()
+        results = [
+            self.transforms(dict(img_path=path, sample_idx=i))
+            for i, path in enumerate(self.paths)
+        ]
+        seconds = time.process_time() - start
+        self.batch = default_collate(results[:self.batch_size])
+        return seconds
+
+    def run_preprocessor(self) -> float:
+        """Wall seconds of one training-mode preprocessor call."""
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+        start = time.perf_counter()
+        self.preprocessor(self.batch, training=True)
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter() - start
+
+
+def benchmark_pipelines(cfgs: Dict[str, Config], args: argparse.Namespace,
+                        tmp_dir: str) -> List[dict]:
+    """Per config: CPU-pipeline images/s per core and preprocessor ms per
+    batch, each the median of interleaved rounds, on one thread."""
+    if not args.pipeline_frames:
+        return []
+    cv2.setNumThreads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    paths = write_frames(args.pipeline_frames, tmp_dir)
+    benches = {
+        name: PipelineBench(cfg, paths, batch_size_of(cfg, args),
+                            args.device)
+        for name, cfg in cfgs.items()
+    }
+    cpu: Dict[str, List[float]] = {name: [] for name in benches}
+    pre: Dict[str, List[float]] = {name: [] for name in benches}
+    for bench in benches.values():
+        bench.run_pipeline()
+        bench.run_preprocessor()
+    for _ in range(args.pipeline_rounds):
+        for name, bench in benches.items():
+            cpu[name].append(bench.run_pipeline())
+            pre[name].append(bench.run_preprocessor())
+    torch.set_num_threads(threads)
+    rows = []
+    for name, bench in benches.items():
+        cpu_ms = 1000 * statistics.median(cpu[name]) / len(paths)
+        pre_ms = 1000 * statistics.median(pre[name])
+        rows.append(
+            dict(
+                config=name,
+                pipeline_cpu_ms_per_image=cpu_ms,
+                pipeline_images_per_s_per_core=1000 / cpu_ms,
+                preprocessor_ms_per_batch=pre_ms,
+                preprocessor_batch=bench.batch_size,
+                preprocessor_ms_per_image=pre_ms / bench.batch_size,
+                total_ms_per_image=cpu_ms + pre_ms / bench.batch_size))
+    return rows
+
+
 def environment(device: str) -> dict:
     cpu = platform.processor() or platform.machine()
     if osp.isfile('/proc/cpuinfo'):
@@ -395,8 +512,8 @@ def model_rows(times: Dict[str, List[float]], memory: Dict[str, float],
 
 
 def format_tables(rows: List[dict], data_rows: List[dict],
-                  memory_kind: str) -> str:
-    lines = [
+                  memory_kind: str, pipeline_rows: List[dict]) -> str:
+    lines = [] if not rows else [
         f'| config | step ms (median) | min-max ms | images/s | '
         f'{memory_kind} MiB | step x | images/s x | memory x |',
         '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -408,6 +525,21 @@ def format_tables(rows: List[dict], data_rows: List[dict],
             f'{r["peak_memory_mib"]:.0f} | {r["step_ms_ratio"]:.2f} | '
             f'{r["images_per_s_ratio"]:.2f} | '
             f'{r["peak_memory_mib_ratio"]:.2f} |')
+    if pipeline_rows:
+        lines += [
+            '', '| CPU pipeline + preprocessor of | pipeline ms/image (CPU) | '
+            'images/s per core | preprocessor ms/batch | batch | '
+            'preprocessor ms/image | total ms/image |',
+            '|---|---:|---:|---:|---:|---:|---:|'
+        ]
+        lines += [
+            f'| {r["config"]} | {r["pipeline_cpu_ms_per_image"]:.2f} | '
+            f'{r["pipeline_images_per_s_per_core"]:.0f} | '
+            f'{r["preprocessor_ms_per_batch"]:.1f} | '
+            f'{r["preprocessor_batch"]} | '
+            f'{r["preprocessor_ms_per_image"]:.2f} | '
+            f'{r["total_ms_per_image"]:.2f} |' for r in pipeline_rows
+        ]
     if data_rows:
         lines += [
             '', '| data pipeline of | workers | images/s |', '|---|---:|---:|'
@@ -428,15 +560,21 @@ def run(args: argparse.Namespace, tmp_dir: str) -> dict:
         cfgs[name] = load_config(path, args, tmp_dir)
     batch_size = {name: batch_size_of(cfg, args) for name, cfg in cfgs.items()}
 
-    memory = {name: peak_memory_mib(cfg, args, tmp_dir)
-              for name, cfg in cfgs.items()}
-    steps = {
-        name: TrainStep(cfg, batch_size[name], args.image_size, args.device,
-                        args.channels_last)
-        for name, cfg in cfgs.items()
-    }
-    times = time_interleaved(steps, args.warmup, args.iters)
-    del steps  # free the models before the dataloader workers fork
+    models: List[dict] = []
+    if not args.skip_steps:
+        memory = {
+            name: (float('nan') if args.no_memory else peak_memory_mib(
+                cfg, args, tmp_dir))
+            for name, cfg in cfgs.items()
+        }
+        steps = {
+            name: TrainStep(cfg, batch_size[name], args.image_size,
+                            args.device, args.channels_last)
+            for name, cfg in cfgs.items()
+        }
+        times = time_interleaved(steps, args.warmup, args.iters)
+        del steps  # free the models before the dataloader workers fork
+        models = model_rows(times, memory, batch_size)
     return dict(
         environment=environment(args.device),
         settings=dict(
@@ -448,8 +586,11 @@ def run(args: argparse.Namespace, tmp_dir: str) -> dict:
             warmup=args.warmup,
             iters=args.iters,
             data_batches=args.data_batches,
+            pipeline_frames=args.pipeline_frames,
+            pipeline_rounds=args.pipeline_rounds,
             cfg_options=args.cfg_options),
-        models=model_rows(times, memory, batch_size),
+        models=models,
+        pipelines=benchmark_pipelines(cfgs, args, tmp_dir),
         data=benchmark_data(cfgs, args))
 
 
@@ -469,7 +610,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'{args.device}, amp {args.amp}, channels-last '
           f'{args.channels_last}, {args.image_size} px, warmup '
           f'{args.warmup}, {args.iters} timed steps per config\n')
-    print(format_tables(results['models'], results['data'], memory_kind))
+    print(
+        format_tables(results['models'], results['data'], memory_kind,
+                      results['pipelines']))
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f'\nresults written to {args.out}')

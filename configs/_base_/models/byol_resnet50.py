@@ -1,7 +1,8 @@
-# BYOL student baseline (mmpretrain's BYOL). The projection is 128-d so that
+# BYOL student baseline (mmpretrain's BYOL with our sync-free EMA, as the
+# distilled student). The projection is 128-d so that
 # the distilled variant can compare it with the SPT teacher's embeddings.
 model = dict(
-    type='BYOL',
+    type='ForeachEMABYOL',
     base_momentum=0.01,
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',

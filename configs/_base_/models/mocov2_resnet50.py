@@ -1,6 +1,7 @@
-# MoCo v2 student baseline (mmpretrain's MoCo), the paper's K=2048, tau=0.2.
+# MoCo v2 student baseline (mmpretrain's MoCo with our sync-free EMA, as the
+# distilled student), the paper's K=2048, tau=0.2.
 model = dict(
-    type='MoCo',
+    type='ForeachEMAMoCo',
     queue_len=2048,
     feat_dim=128,
     momentum=0.001,

@@ -3,17 +3,18 @@ from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
-from mmpretrain.models.selfsup import BYOL
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmdistill.registry import MODELS
 from ..utils import DeferredEnqueueMixin
+from .baselines import ForeachEMABYOL
 from .teacher import TeacherDistillMixin
 
 
 @MODELS.register_module()
-class DistilledBYOL(TeacherDistillMixin, DeferredEnqueueMixin, BYOL):
+class DistilledBYOL(TeacherDistillMixin, DeferredEnqueueMixin,
+                    ForeachEMABYOL):
     """BYOL student plus KL distillation against a queue of teacher keys.
 
     BYOL has no negatives of its own, so there is no student similarity

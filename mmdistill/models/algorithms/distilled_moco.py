@@ -3,18 +3,19 @@ from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmpretrain.models.selfsup import MoCo
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmdistill.registry import MODELS
 from ..utils import DeferredEnqueueMixin
+from .baselines import ForeachEMAMoCo
 from .teacher import TeacherDistillMixin
 
 
 @MODELS.register_module()
-class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin, MoCo):
+class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin,
+                    ForeachEMAMoCo):
     """MoCo v2 student plus KL distillation of the teacher's similarities.
 
     Step 2 of "Distilling Self-Supervisions" (Ding, Liu, Li, MICCAI 2022).

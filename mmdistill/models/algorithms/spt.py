@@ -3,12 +3,12 @@ from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmdistill.registry import MODELS
 from ..utils import DeferredEnqueueMixin, freeze_module
+from ..utils.ema import ForeachEMA
 
 
 @MODELS.register_module()
@@ -61,7 +61,7 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         freeze_module(self.backbone)
-        self.momentum_neck = ExponentialMovingAverage(self.neck, momentum)
+        self.momentum_neck = ForeachEMA(self.neck, momentum)
         self.queue_len = queue_len
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))

@@ -1,3 +1,4 @@
+from .ema import ForeachCosineEMA, ForeachEMA
 from .embedding import pool_backbone_output
 from .fold_bn import fold_batch_norms
 from .freeze import freeze_module
@@ -5,7 +6,7 @@ from .key_queue import (DeferredEnqueueMixin, KeyQueueCheckHook,
                         check_queue_batch, enqueue_keys, gather_keys)
 
 __all__ = [
-    'DeferredEnqueueMixin', 'KeyQueueCheckHook', 'check_queue_batch',
-    'fold_batch_norms', 'freeze_module', 'enqueue_keys', 'gather_keys',
-    'pool_backbone_output'
+    'DeferredEnqueueMixin', 'ForeachCosineEMA', 'ForeachEMA',
+    'KeyQueueCheckHook', 'check_queue_batch', 'fold_batch_norms',
+    'freeze_module', 'enqueue_keys', 'gather_keys', 'pool_backbone_output'
 ]

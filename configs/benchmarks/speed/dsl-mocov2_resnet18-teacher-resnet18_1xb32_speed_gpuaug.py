@@ -1,0 +1,20 @@
+# dsl-mocov2_resnet18-teacher-resnet18_1xb32_speed.py
+# with the view augmentations in the model's data preprocessor
+# (cholec80_bs32_mocov2_gpuaug.py):
+# the dataloader only decodes and crops.
+_base_ = [
+    '../../_base_/models/dsl-mocov2_resnet50.py',
+    '../../_base_/datasets/cholec80_bs32_mocov2_gpuaug.py',
+    '../../_base_/schedules/sgd_coslr-200e.py',
+    '../../_base_/default_runtime.py',
+]
+
+model = dict(
+    data_preprocessor=dict(
+        _delete_=True, **_base_.data_preprocessor),
+    backbone=dict(depth=18),
+    neck=dict(in_channels=512, hid_channels=512),
+    teacher=dict(
+        backbone=dict(depth=18),
+        neck=dict(in_channels=512, hid_channels=512),
+        checkpoint='work_dirs/spt_resnet18_1xb32_speed/teacher.pth'))

@@ -1,0 +1,17 @@
+# spt_resnet18_1xb32_speed.py
+# with the view augmentations in the model's data preprocessor
+# (cholec80_bs32_mocov2_gpuaug.py):
+# the dataloader only decodes and crops.
+_base_ = [
+    '../../_base_/models/spt_resnet50.py',
+    '../../_base_/datasets/cholec80_bs32_mocov2_gpuaug.py',
+    '../../_base_/schedules/sgd_coslr-200e.py',
+    '../../_base_/default_runtime.py',
+]
+
+model = dict(
+    data_preprocessor=dict(
+        _delete_=True, **_base_.data_preprocessor),
+    backbone=dict(
+        depth=18, init_cfg=dict(checkpoint='torchvision://resnet18')),
+    neck=dict(in_channels=512, hid_channels=512))
