@@ -12,7 +12,7 @@ from mmengine.model import is_model_wrapper
 from torch.utils.data import DataLoader, Subset
 
 from mmdistill.evaluation.knn import knn_predict, knn_scores
-from mmdistill.models.utils import pool_backbone_output
+from mmdistill.models.utils.embedding import num_extra_tokens, pool_embedding
 from mmdistill.registry import DATASETS, HOOKS
 
 
@@ -42,7 +42,8 @@ class PhaseKNNMonitorHook(Hook):
     ``knn/accuracy`` and ``knn/macro_f1`` (in %) to the logger and the
     visualizer (TensorBoard when that backend is on).
 
-    The embedding is the pooled last backbone output: for a student, the
+    The embedding is the pooled last backbone output (token outputs: the
+    mean of the patch tokens): for a student, the
     input of its projection head; for SPT, the frozen public backbone's
     (constant while the head trains, so it measures the starting point).
 
@@ -169,7 +170,12 @@ class PhaseKNNMonitorHook(Hook):
             inputs = model.data_preprocessor(
                 dict(inputs=data['inputs'], data_samples=None),
                 False)['inputs']
-            feats.append(pool_backbone_output(model.backbone(inputs)).float())
+            out = model.backbone(inputs)
+            if isinstance(out, (tuple, list)):
+                out = out[-1]
+            feats.append(
+                pool_embedding(out, 'patch_mean',
+                               num_extra_tokens(model.backbone)).float())
         local = torch.cat(feats)
         gathered = torch.stack(all_gather(local), dim=1).flatten(0, 1)
         return gathered[:len(self._labels[name])]

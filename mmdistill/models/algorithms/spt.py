@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 from mmdistill.registry import MODELS
 from ..utils import DeferredEnqueueMixin, freeze_module
 from ..utils.ema import ForeachEMA
+from ..utils.fit_neck import check_neck_fits
 
 
 @MODELS.register_module()
@@ -60,6 +61,7 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
             head=head,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
+        check_neck_fits(self.backbone, self.neck)
         freeze_module(self.backbone)
         self.momentum_neck = ForeachEMA(self.neck, momentum)
         self.queue_len = queue_len

@@ -15,6 +15,9 @@ from mmdistill.utils.checkpoint import get_state_dict, load_checkpoint_file
 from ..pretrained.fit import load_exact
 from ..pretrained.teacher_export import EMA_STEPS, TEACHER_PARTS
 from ..utils import fold_batch_norms, freeze_module
+from ..utils.embedding import (TOKEN_EMBEDDINGS, num_extra_tokens,
+                               pool_embedding, probe_inputs)
+from ..utils.fit_neck import check_neck_fits
 
 # Where the momentum (key) head of a teacher lives in the checkpoints we
 # accept: an SPT training checkpoint (EMA-wrapped) and an SPT export. Only
@@ -72,8 +75,12 @@ class FrozenTeacher(BaseModule):
         backbone (dict): Config of the teacher backbone (any mmpretrain
             backbone, independent of the student's).
         neck (dict, optional): Config of the projection head trained by SPT
-            (e.g. ``MoCoV2Neck``). Without a neck the embedding is the
-            globally average-pooled last backbone feature map.
+            (e.g. ``MoCoV2Neck``). Without a neck the embedding is taken from
+            the last backbone output by its kind
+            (:func:`~mmdistill.models.utils.embedding.pool_embedding`): a
+            feature map is average-pooled, a vector (ViT ``out_type``
+            ``'cls_token'``/``'avg_featmap'``) used as it is, and tokens
+            (``out_type='raw'``, timm ViTs) give what ``embed`` says.
         checkpoint (str, optional): Teacher weights. If None, the backbone's
             own ``init_cfg`` (e.g. a public checkpoint) initialises it.
         key_head (str): ``'momentum'`` to embed keys with the SPT momentum
@@ -89,6 +96,10 @@ class FrozenTeacher(BaseModule):
         mean (Sequence[float], optional): Input normalisation the teacher was
             trained with (0-255 scale). None means the student's.
         std (Sequence[float], optional): As ``mean``.
+        embed (str): Without a neck, the embedding of a token output:
+            ``'cls_token'`` (the class token, as DINO and DeiT classify) or
+            ``'patch_mean'`` (the mean of the patch tokens). Defaults to
+            ``'cls_token'``.
     """
 
     def __init__(self,
@@ -97,7 +108,8 @@ class FrozenTeacher(BaseModule):
                  checkpoint: Optional[str] = None,
                  key_head: str = 'momentum',
                  mean: Optional[Sequence[float]] = None,
-                 std: Optional[Sequence[float]] = None) -> None:
+                 std: Optional[Sequence[float]] = None,
+                 embed: str = 'cls_token') -> None:
         super().__init__()
         if key_head not in ('momentum', 'query'):
             raise ValueError(f"teacher.key_head must be 'momentum' or "
@@ -111,6 +123,10 @@ class FrozenTeacher(BaseModule):
         self.checkpoint = checkpoint
         self.mean = mean
         self.std = std
+        if embed not in TOKEN_EMBEDDINGS:
+            raise ValueError(f'teacher.embed must be one of '
+                             f'{TOKEN_EMBEDDINGS}, got {embed!r}')
+        self.embed = embed
         self.register_buffer('input_scale', torch.ones(1, 3, 1, 1), False)
         self.register_buffer('input_shift', torch.zeros(1, 3, 1, 1), False)
 
@@ -152,11 +168,12 @@ class FrozenTeacher(BaseModule):
 
         The teacher never trains, so both are exact rewrites that only save
         time (about a tenth of the teacher's forward on CPU). The fold is
-        checked on a probe batch and skipped, with a warning, for a backbone
-        whose registration order does not match its forward.
+        checked on a probe batch at the backbone's own input size and
+        skipped, with a warning, for a backbone whose registration order does
+        not match its forward. The probe first checks that the neck fits.
         """
-        probe = torch.randn(
-            4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+        check_neck_fits(self.backbone, self.neck, 'model.teacher')
+        probe = probe_inputs(self.backbone, 4)
         reference = self(probe, num_views=1)
         original = self.backbone
         self.backbone = freeze_module(
@@ -174,7 +191,7 @@ class FrozenTeacher(BaseModule):
 
     @torch.no_grad()
     def _probe_embed_dim(self) -> int:
-        query, _ = self(torch.zeros(2, 3, 64, 64), num_views=2)
+        query, _ = self(probe_inputs(self.backbone, 2), num_views=2)
         return query.shape[-1]
 
     def set_input_normalization(self, mean: torch.Tensor,
@@ -196,7 +213,8 @@ class FrozenTeacher(BaseModule):
     def _embed(self, feats: Tuple[torch.Tensor], head: Optional[nn.Module]
                ) -> torch.Tensor:
         if head is None:
-            return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
+            return pool_embedding(feats[-1], self.embed,
+                                  num_extra_tokens(self.backbone))
         return head(feats)[0]
 
     @torch.no_grad()
@@ -286,6 +304,7 @@ class TeacherDistillMixin:
     """
 
     def _init_distillation(self, teacher: dict, distill_loss: dict) -> None:
+        check_neck_fits(self.backbone, self.neck)
         teacher_module = FrozenTeacher(**teacher)
         for tensor in teacher_module.state_dict().values():
             broadcast(tensor, src=0)

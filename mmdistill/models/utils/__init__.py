@@ -1,5 +1,4 @@
 from .ema import ForeachCosineEMA, ForeachEMA
-from .embedding import pool_backbone_output
 from .fold_bn import fold_batch_norms
 from .freeze import freeze_module
 from .key_queue import (DeferredEnqueueMixin, KeyQueueCheckHook,
@@ -8,5 +7,5 @@ from .key_queue import (DeferredEnqueueMixin, KeyQueueCheckHook,
 __all__ = [
     'DeferredEnqueueMixin', 'ForeachCosineEMA', 'ForeachEMA',
     'KeyQueueCheckHook', 'check_queue_batch', 'fold_batch_norms',
-    'freeze_module', 'enqueue_keys', 'gather_keys', 'pool_backbone_output'
+    'freeze_module', 'enqueue_keys', 'gather_keys'
 ]

@@ -1,0 +1,7 @@
+# Distilled MoCo v2 student on a random-init MobileNetV3-Small (last map
+# pooled by the head), SPT ResNet-50 teacher.
+_base_ = './dsl-mocov2_resnet50_4xb32-coslr-200e_cholec80.py'
+
+model = dict(
+    backbone=dict(_delete_=True, type='MobileNetV3', arch='small'),
+    neck=dict(in_channels=576))
