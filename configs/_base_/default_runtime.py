@@ -32,5 +32,4 @@ load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True)
 
-# Queue length against the global batch, checked when training starts.
-custom_hooks = [dict(type='KeyQueueCheckHook')]
+

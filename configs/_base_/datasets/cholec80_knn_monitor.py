@@ -14,7 +14,10 @@ knn_dataset = dict(
     fps=1,
     test_mode=True,
     pipeline=knn_pipeline)
+# KeyQueueCheckHook: the queue length must fit the global batch (checked
+# when training starts).
 custom_hooks = [
+    dict(type='KeyQueueCheckHook'),
     dict(
         type='PhaseKNNMonitorHook',
         memory_dataset=dict(knn_dataset, split='train'),
