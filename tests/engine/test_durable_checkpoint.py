@@ -6,6 +6,7 @@ save (``tests/kill_during_save.py``), resumes it with ``tools/train.py
 --resume`` and is killed again at the next moment, and so on; the run that
 finally completes is compared with an uninterrupted one, bit for bit.
 """
+import logging
 import os
 import os.path as osp
 import subprocess
@@ -15,7 +16,8 @@ import zipfile
 import pytest
 import torch
 
-from mmdistill.engine import find_resumable_checkpoint, is_complete_checkpoint
+from mmdistill.engine import (find_resumable_checkpoint, is_complete_checkpoint,
+                              resume)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPT = osp.join(ROOT,
@@ -138,7 +140,7 @@ def test_complete_checkpoint_check(tmp_path):
 
 
 def test_auto_resume_falls_back_to_newest_complete_checkpoint(
-        tmp_path, capfd):
+        tmp_path, monkeypatch):
     """The state mmengine's CheckpointHook leaves when killed during the
     epoch-3 save with max_keep_ckpts=1: epoch_2 deleted but still named in
     last_checkpoint, a truncated epoch_3 under its final name."""
@@ -150,17 +152,25 @@ def test_auto_resume_falls_back_to_newest_complete_checkpoint(
     (tmp_path / 'empty.pth').write_bytes(b'')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
 
+    # Read the warning from the logger call: the current logger's stream
+    # handler may belong to an earlier test's captured stream.
+    warnings = []
+    monkeypatch.setattr(
+        resume, 'print_log',
+        lambda msg, logger=None, level=logging.INFO: warnings.append(
+            (level, msg)))
     assert find_resumable_checkpoint(str(tmp_path)) == newer
-    message = capfd.readouterr().out
-    assert 'WARNING' in message
+    level, message = warnings.pop()
+    assert level == logging.WARNING
     assert f'{tmp_path / "epoch_2.pth"} (named in last_checkpoint) is ' \
            'missing' in message
     assert newer in message
 
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
     assert find_resumable_checkpoint(str(tmp_path)) == newer
-    assert 'epoch_3.pth (named in last_checkpoint) is incomplete' in \
-        capfd.readouterr().out
+    level, message = warnings.pop()
+    assert level == logging.WARNING
+    assert 'epoch_3.pth (named in last_checkpoint) is incomplete' in message
 
     # A complete recorded checkpoint is kept even when a newer one exists.
     (tmp_path / 'last_checkpoint').write_text(older)
