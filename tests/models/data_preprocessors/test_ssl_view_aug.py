@@ -139,3 +139,29 @@ def test_old_and_new_pipelines_agree_in_statistics(tmp_path, name):
         result[kind] = [channel_stats(torch.cat(v)) for v in views]
     for old, new in zip(result['old'], result['new']):
         assert torch.allclose(old, new, atol=0.15), (old, new)
+
+
+def test_gpuaug_config_trains_on_cpu(tmp_path):
+    """A _gpuaug config's model takes a training step on the CPU from the
+    new pipeline's uint8 views (the preprocessor runs on the CPU)."""
+    from mmengine.optim import build_optim_wrapper
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(
+        'configs/benchmarks/speed/mocov2_resnet18_1xb32_speed_gpuaug.py')
+    cfg.model.queue_len = 16
+    for view in cfg.train_pipeline[1].transforms:
+        view[0].scale = 32
+    paths = []
+    for i, frame in enumerate(render_frames(4)):
+        paths.append(str(tmp_path / f'{i:08d}.jpg'))
+        cv2.imwrite(paths[-1], frame)
+    pipeline = Compose(cfg.train_pipeline)
+    batch = default_collate(
+        [pipeline(dict(img_path=p, sample_idx=i)) for i, p in enumerate(paths)])
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.data_preprocessor, SSLViewAugPreprocessor)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = model.neck.mlp[0].weight.detach().clone()
+    losses = model.train_step(batch, optim)
+    assert torch.isfinite(losses['loss'])
+    assert not torch.equal(before, model.neck.mlp[0].weight)
