@@ -209,3 +209,14 @@ def read_label_pair(gt_file: PathLike, pred_file: PathLike,
             f'{i + 1} of {gt_file} is frame {gt_frames[i]}; the frame '
             'columns must be identical.')
     return gt, pred
+
+
+def read_label_dirs(gt_dir: PathLike, pred_dir: PathLike,
+                    dataset: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    """Every video's ``(gt, pred)`` phase ids from two label-file folders,
+    paired by :func:`pair_label_files` and checked by
+    :func:`read_label_pair`."""
+    return {
+        name: read_label_pair(gt_file, pred_file, dataset)
+        for name, gt_file, pred_file in pair_label_files(gt_dir, pred_dir)
+    }

@@ -19,8 +19,7 @@ from mmengine.logging import print_log
 
 from mmdistill.datasets.phases import get_phases
 from mmdistill.registry import METRICS, VIDEO_METRICS
-from mmdistill.visualization import (draw_confusion_matrix, draw_phase_ribbon,
-                                     phase_confusion_matrix, save_figure)
+from mmdistill.visualization import save_phase_figures
 from .label_files import atomic_write_text, write_label_file
 from .official import official_report, relaxed_window
 from .strict import strict_report
@@ -209,14 +208,10 @@ class PhaseMetric(BaseMetric):
             write_label_file(out_dir / f'{name}.txt', gt, self.dataset, frames)
             write_label_file(out_dir / f'{name}_pred.txt', pred, self.dataset,
                              frames)
-            save_figure(
-                draw_phase_ribbon(gt, pred, self.phases, self.fps, name),
-                out_dir / f'{name}_ribbon.png')
-        counts = sum(
-            phase_confusion_matrix(gt, pred, len(self.phases))
-            for _, gt, pred in sequences.values())
-        save_figure(draw_confusion_matrix(counts, self.phases),
-                    out_dir / 'confusion_matrix.png')
+        save_phase_figures(
+            {name: (gt, pred)
+             for name, (_, gt, pred) in sequences.items()}, self.phases,
+            out_dir, self.fps)
         atomic_write_text(out_dir / 'results.json',
                           results_to_json(reports, self.dataset, self.fps))
 

@@ -4,10 +4,12 @@ from .confusion import (draw_confusion_matrix, normalize_rows,
                         phase_confusion_matrix)
 from .label_efficiency import draw_label_efficiency
 from .overlay import draw_phase_overlay, write_overlay_video
+from .phase_figures import save_phase_figures
 from .ribbon import PHASE_COLORS, draw_phase_ribbon, save_figure
 
 __all__ = [
     'PHASE_COLORS', 'draw_confusion_matrix', 'draw_label_efficiency',
     'draw_phase_overlay', 'draw_phase_ribbon', 'normalize_rows',
-    'phase_confusion_matrix', 'save_figure', 'write_overlay_video'
+    'phase_confusion_matrix', 'save_figure', 'save_phase_figures',
+    'write_overlay_video'
 ]

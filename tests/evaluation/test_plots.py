@@ -1,26 +1,15 @@
-"""Confusion matrices, ribbons and tools/analysis/plot_phases.py."""
-import importlib.util
-from pathlib import Path
+"""Confusion matrices, ribbons and the figures of label-file folders."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mmdistill.datasets.phases import get_phases
-from mmdistill.evaluation import write_label_file
+from mmdistill.evaluation import (LabelFileError, read_label_dirs,
+                                  write_label_file)
 from mmdistill.visualization import (PHASE_COLORS, draw_phase_ribbon,
                                      normalize_rows, phase_confusion_matrix,
-                                     save_figure)
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def plot_phases_main(argv):
-    spec = importlib.util.spec_from_file_location(
-        'plot_phases', REPO / 'tools' / 'analysis' / 'plot_phases.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(argv)
+                                     save_figure, save_phase_figures)
 
 
 def test_confusion_matrix_by_hand():
@@ -65,29 +54,23 @@ def test_plot_phases_tool(tmp_path):
     write_label_file(pred_dir / 'v2_pred.txt', [0, 3, 4], 'cholec80')
     out_dir.mkdir()
     (out_dir / 'v1_ribbon.png').write_bytes(b'kept')
-    plot_phases_main([
-        '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir), '--dataset',
-        'cholec80', '--out-dir', str(out_dir)
-    ])
+    save_phase_figures(read_label_dirs(gt_dir, pred_dir, 'cholec80'),
+                       get_phases('cholec80'), out_dir, overwrite=False)
     assert sorted(p.name for p in out_dir.iterdir()) == [
         'confusion_matrix.png', 'v1_ribbon.png', 'v2_ribbon.png'
     ]
-    # Resumable: an existing ribbon is kept unless --overwrite.
+    # Resumable: an existing ribbon is kept unless overwrite.
     assert (out_dir / 'v1_ribbon.png').read_bytes() == b'kept'
     with Image.open(out_dir / 'confusion_matrix.png') as image:
         assert image.size[0] >= 700 and image.size[1] >= 600
-    plot_phases_main([
-        '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir), '--dataset',
-        'cholec80', '--out-dir', str(out_dir), '--overwrite'
-    ])
+    save_phase_figures(read_label_dirs(gt_dir, pred_dir, 'cholec80'),
+                       get_phases('cholec80'), out_dir, overwrite=True)
     assert (out_dir / 'v1_ribbon.png').read_bytes()[:4] == b'\x89PNG'
 
 
 def test_plot_phases_reports_bad_files(tmp_path):
     (tmp_path / 'v1.txt').write_text('Frame\tPhase\n0\tPreparation\n')
     (tmp_path / 'v1_pred.txt').write_text('Frame\tPhase\n0\tLunch\n')
-    with pytest.raises(SystemExit, match=r"v1_pred.txt:2: unknown phase"):
-        plot_phases_main([
-            '--gt-dir', str(tmp_path), '--pred-dir', str(tmp_path),
-            '--dataset', 'cholec80', '--out-dir', str(tmp_path / 'out')
-        ])
+    with pytest.raises(LabelFileError,
+                       match=r"v1_pred.txt:2: unknown phase"):
+        read_label_dirs(tmp_path, tmp_path, 'cholec80')

@@ -18,8 +18,8 @@ import sys
 from typing import List, Optional
 
 from mmdistill.evaluation import (LabelFileError, evaluate_phases,
-                                  format_report, pair_label_files,
-                                  read_label_pair, results_to_json)
+                                  format_report, read_label_dirs,
+                                  results_to_json)
 from mmdistill.evaluation.label_files import atomic_write_text
 
 
@@ -43,11 +43,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        videos = {
-            name: read_label_pair(gt_file, pred_file, args.dataset)
-            for name, gt_file, pred_file in pair_label_files(
-                args.gt_dir, args.pred_dir)
-        }
+        videos = read_label_dirs(args.gt_dir, args.pred_dir, args.dataset)
         reports = evaluate_phases(videos, args.dataset, args.fps, args.mode)
     except (LabelFileError, ValueError) as e:
         sys.exit(f'error: {e}')

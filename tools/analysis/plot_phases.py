@@ -12,14 +12,11 @@ an interrupted run resumes where it stopped.
 """
 import argparse
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 from mmdistill.datasets.phases import get_phases
-from mmdistill.evaluation import (LabelFileError, pair_label_files,
-                                  read_label_pair)
-from mmdistill.visualization import (draw_confusion_matrix, draw_phase_ribbon,
-                                     phase_confusion_matrix, save_figure)
+from mmdistill.evaluation import LabelFileError, read_label_dirs
+from mmdistill.visualization import save_phase_figures
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -41,26 +38,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    phases = get_phases(args.dataset)
-    out_dir = Path(args.out_dir)
     try:
-        videos = {
-            name: read_label_pair(gt_file, pred_file, args.dataset)
-            for name, gt_file, pred_file in pair_label_files(
-                args.gt_dir, args.pred_dir)
-        }
+        videos = read_label_dirs(args.gt_dir, args.pred_dir, args.dataset)
     except LabelFileError as e:
         sys.exit(f'error: {e}')
-    for name, (gt, pred) in videos.items():
-        ribbon = out_dir / f'{name}_ribbon.png'
-        if args.overwrite or not ribbon.exists():
-            save_figure(draw_phase_ribbon(gt, pred, phases, args.fps, name),
-                        ribbon)
-    counts = sum(
-        phase_confusion_matrix(gt, pred, len(phases))
-        for gt, pred in videos.values())
-    save_figure(draw_confusion_matrix(counts, phases),
-                out_dir / 'confusion_matrix.png')
+    out_dir = save_phase_figures(videos, get_phases(args.dataset),
+                                 args.out_dir, args.fps, args.overwrite)
     print(f'figures written to {out_dir}')
 
 
