@@ -1,7 +1,6 @@
 """PhaseMetric through mmengine's Evaluator, with both kinds of samples."""
 import json
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
