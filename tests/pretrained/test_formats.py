@@ -114,10 +114,26 @@ def test_detect_format(state_dict, target, fmt):
     assert detect_format(strip_ddp_prefix(state_dict), target) == fmt
 
 
-def test_bare_classifier_without_target_is_ambiguous():
-    with pytest.raises(CheckpointError, match='format="torchvision".*'
-                       'format="timm"'):
-        convert_state_dict(TORCHVISION, 'auto')
+def test_plain_torchvision_resnet_is_detected_without_a_target():
+    assert detect_format(TORCHVISION) == 'torchvision'
+
+
+def test_unknown_layout_names_the_formats():
+    with pytest.raises(CheckpointError, match='Cannot tell .*format="timm"'):
+        convert_state_dict(tensors('stem.weight', 'blocks.0.weight'), 'auto')
+
+
+def test_unmapped_torchvision_architecture_lists_the_mapped_ones():
+    mobilenet_v3 = tensors('features.0.0.weight',
+                           'features.1.block.0.0.weight', 'classifier.0.weight')
+    with pytest.raises(CheckpointError) as err:
+        convert_state_dict(mobilenet_v3, 'torchvision')
+    message = str(err.value)
+    assert "No mapping from this torchvision architecture (keys like " \
+        "'features.0.0.weight'" in message
+    assert ('Supported: resnet -> ResNet/ResNeXt, mobilenet_v2 -> '
+            'MobileNetV2, convnext -> ConvNeXt, vit -> VisionTransformer'
+            ) in message
 
 
 def test_source_parts():

@@ -232,8 +232,8 @@ def test_unrelated_checkpoint_is_refused_with_key_names(tmp_path):
     with pytest.raises(CheckpointError) as err:
         resnet18(str(tmp_path / 'random.pth'))
     message = str(err.value)
-    assert "lacks 100 of its 100 weights, e.g. 'conv1.weight'" in message
-    assert "1 unexpected tensors, e.g. 'encoder.weight'" in message
+    assert 'random.pth: Cannot tell the checkpoint format' in message
+    assert "'encoder.weight'" in message
 
 
 def test_partial_load_is_refused_unless_asked_for(tmp_path, r18_backbone):

@@ -1,12 +1,15 @@
 """Convert a public checkpoint to an mmpretrain checkpoint.
 
-Reads torchvision, official MoCo v1/v2, timm, EfficientNet-Lite0-package and
-mmpretrain checkpoints (local paths or any scheme of
+Reads torchvision (ResNet/ResNeXt, MobileNetV2, ConvNeXt, ViT), official
+MoCo v1/v2, timm, EfficientNet-Lite0-package and mmpretrain checkpoints
+(local paths or any scheme of
 :func:`mmdistill.utils.checkpoint.load_checkpoint_file`) and writes
 ``{'state_dict': {'backbone.<k>': ..., 'neck.<k>': ...},
 'meta': {'source': SRC, 'format': FORMAT}}``, which mmengine's
 ``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='backbone.')``
-loads. The output is written to a temporary name and renamed when complete.
+loads. An architecture with no mapping is refused with the list of mapped
+ones. The output is written to a temporary name and renamed when complete.
+The conversion is :func:`mmdistill.models.pretrained.convert_checkpoint`.
 
 Example::
 
@@ -14,18 +17,10 @@ Example::
         moco_v2_800ep_pretrain.pth.tar mocov2_r50_in1k.pth --format mocov2
 """
 import argparse
-import os
-import os.path as osp
-from collections import OrderedDict
 from typing import List, Optional
 
-import torch
-
-from mmdistill.models.pretrained import (FORMATS, convert_state_dict,
-                                         detect_format, source_parts,
-                                         strip_ddp_prefix)
-from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
-                                        load_checkpoint_file)
+from mmdistill.models.pretrained import FORMATS, convert_checkpoint
+from mmdistill.utils.checkpoint import CheckpointError, save_checkpoint_file
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -45,38 +40,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def convert(src: str, fmt: str = 'auto',
-            parts: Optional[List[str]] = None) -> dict:
-    """Load ``src`` and return the mmpretrain checkpoint dict."""
-    state_dict = strip_ddp_prefix(get_state_dict(load_checkpoint_file(src)))
-    if fmt == 'auto':
-        fmt = detect_format(state_dict)
-    out = OrderedDict()
-    for part in parts or source_parts(state_dict, fmt):
-        for key, value in convert_state_dict(state_dict, fmt, part).items():
-            out[f'{part}.{key}'] = value
-    return dict(state_dict=out, meta=dict(source=src, format=fmt))
-
-
-def save_atomic(checkpoint: dict, dst: str) -> None:
-    """``torch.save`` to a temporary name in ``dst``'s folder, then rename."""
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = f'{dst}.tmp-{os.getpid()}'
-    try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
-        checkpoint = convert(args.src, args.format, args.part)
+        checkpoint = convert_checkpoint(args.src, args.format, args.part)
     except CheckpointError as err:
-        raise SystemExit(f'{args.src}: {err}') from err
-    save_atomic(checkpoint, args.dst)
+        raise SystemExit(str(err)) from err
+    save_checkpoint_file(checkpoint, args.dst)
     print(f'{args.src} ({checkpoint["meta"]["format"]}) -> {args.dst}: '
           f'{len(checkpoint["state_dict"])} tensors')
 

@@ -10,8 +10,8 @@ from .efficientnet_lite0 import (IMAGENET_URI, MEAN, STD,
                                  build_efficientnet_lite0_classifier,
                                  efficientnet_lite0_to_timm)
 from .fit import KeyMatch, load_exact, match_state_dict
-from .formats import (FORMATS, convert_state_dict, detect_format, source_parts,
-                      strip_ddp_prefix)
+from .formats import (FORMATS, convert_checkpoint, convert_state_dict,
+                      detect_format, source_parts, strip_ddp_prefix)
 from .initializer import WEIGHT_INITIALIZERS, PublicPretrainedInit
 from .teacher_export import TEACHER_PARTS, export_teacher, spt_teacher_weights
 
@@ -19,7 +19,8 @@ __all__ = [
     'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'TEACHER_PARTS',
     'WEIGHT_INITIALIZERS',
     'KeyMatch', 'PublicPretrainedInit', 'build_efficientnet_lite0_classifier',
-    'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
+    'convert_checkpoint', 'convert_state_dict', 'detect_format',
+    'efficientnet_lite0_to_timm',
     'export_teacher',
     'load_exact', 'match_state_dict', 'source_parts', 'spt_teacher_weights',
     'strip_ddp_prefix'

@@ -8,8 +8,10 @@ the weights of one part of an mmpretrain model (``'backbone'``, ``'neck'``,
 - ``'mmpretrain'``: mmpretrain model-zoo checkpoints (supervised classifiers:
   ``backbone.*``, ``head.*``; MoCo v2: ``backbone.*``, ``neck.*``,
   ``encoder_k.*``, ``queue``). The part is selected by its prefix.
-- ``'torchvision'``: torchvision ResNet-family classifiers. Their keys already
-  equal mmpretrain ``ResNet``'s; the classifier ``fc.*`` is dropped.
+- ``'torchvision'``: torchvision classifiers of the architectures mapped in
+  :mod:`.torchvision_formats` (ResNet/ResNeXt, MobileNetV2, ConvNeXt, ViT),
+  converted key by key to the mmpretrain backbone; any other architecture is
+  refused with the list of mapped ones.
 - ``'mocov2'``: the official MoCo v1/v2 release
   (``facebookresearch/moco``): ``module.encoder_q.*`` is the query encoder,
   a torchvision ResNet whose ``fc`` is, in v2, the MLP ``fc.0``/``fc.2``, which
@@ -32,9 +34,11 @@ from typing import (Callable, Collection, Dict, Mapping, Optional, Sequence,
 
 import torch
 
-from mmdistill.utils.checkpoint import CheckpointError
+from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
+                                        load_checkpoint_file)
 from .efficientnet_lite0 import efficientnet_lite0_to_timm
 from .fit import key_examples
+from .torchvision_formats import convert_torchvision, torchvision_architecture
 
 StateDict = Mapping[str, torch.Tensor]
 
@@ -88,8 +92,7 @@ def _from_mmpretrain(state_dict: StateDict, part: str) -> StateDict:
 
 def _from_torchvision(state_dict: StateDict, part: str) -> StateDict:
     _require_part('torchvision', part, ('backbone', ))
-    return OrderedDict((k, v) for k, v in state_dict.items()
-                       if not k.startswith('fc.'))
+    return convert_torchvision(state_dict)
 
 
 def _from_mocov2(state_dict: StateDict, part: str) -> StateDict:
@@ -130,17 +133,18 @@ def detect_format(state_dict: StateDict,
                   target_keys: Optional[Collection[str]] = None) -> str:
     """Guess the layout of ``state_dict`` from its keys.
 
-    torchvision and timm ResNets share one key layout, so a bare classifier
-    is ``'timm'`` when the target module is a ``TIMMBackbone`` (its keys start
-    with ``timm_model.``) and ``'torchvision'`` otherwise.
+    torchvision and timm ResNets share one key layout. A target module that
+    is a ``TIMMBackbone`` (its keys start with ``timm_model.``) takes any bare
+    classifier as ``'timm'``; otherwise a classifier of an architecture
+    :mod:`.torchvision_formats` maps (a plain ResNet among them) is
+    ``'torchvision'``.
 
     Args:
         state_dict: The weights, after :func:`strip_ddp_prefix`.
         target_keys: Keys of the module to be loaded, if known.
 
     Raises:
-        CheckpointError: if the layout is a bare classifier and no target
-            says which of torchvision and timm is meant.
+        CheckpointError: if the keys match none of the layouts.
     """
     keys = list(state_dict)
     if any(k.startswith(MOCO_QUERY_PREFIX) for k in keys):
@@ -149,15 +153,15 @@ def detect_format(state_dict: StateDict,
         return 'efficientnet_lite0'
     if any(k.startswith('backbone.') for k in keys):
         return 'mmpretrain'
-    if target_keys is None:
-        raise CheckpointError(
-            f'Cannot tell the checkpoint format from keys like '
-            f'{key_examples(keys)}: torchvision and timm classifiers share '
-            f'this layout. Pass format="torchvision" (for mmpretrain '
-            f'backbones such as ResNet) or format="timm" (for TIMMBackbone).')
-    if any(k.startswith(TIMM_BACKBONE_PREFIX) for k in target_keys):
+    if target_keys is not None and any(
+            k.startswith(TIMM_BACKBONE_PREFIX) for k in target_keys):
         return 'timm'
-    return 'torchvision'
+    if torchvision_architecture(state_dict) is not None:
+        return 'torchvision'
+    raise CheckpointError(
+        f'Cannot tell the checkpoint format from keys like '
+        f'{key_examples(keys)}. Pass format= (one of {FORMATS}); a timm '
+        f'model loads with format="timm" into TIMMBackbone.')
 
 
 def source_parts(state_dict: StateDict, fmt: str) -> Tuple[str, ...]:
@@ -197,3 +201,39 @@ def convert_state_dict(state_dict: StateDict,
             f'"auto".')
     return _require_keys(_CONVERTERS[fmt](state_dict, part), fmt, part,
                          state_dict)
+
+
+def convert_checkpoint(src: str,
+                       fmt: str = 'auto',
+                       parts: Optional[Sequence[str]] = None) -> dict:
+    """Load the public checkpoint ``src`` as an mmpretrain checkpoint.
+
+    Args:
+        src: Path or URL, read by
+            :func:`mmdistill.utils.checkpoint.load_checkpoint_file`.
+        fmt: One of :data:`FORMATS`, or ``'auto'``.
+        parts: Model parts to convert; by default every part ``src`` holds
+            (:func:`source_parts`).
+
+    Returns:
+        ``{'state_dict': {'<part>.<key>': ...}, 'meta': {'source': src,
+        'format': fmt}}``, which mmengine's ``init_cfg=dict(type=
+        'Pretrained', checkpoint=..., prefix='backbone.')`` loads.
+
+    Raises:
+        CheckpointError: naming ``src``, for an unknown layout or an
+            architecture with no mapping.
+    """
+    try:
+        state_dict = strip_ddp_prefix(
+            get_state_dict(load_checkpoint_file(src)))
+        if fmt == 'auto':
+            fmt = detect_format(state_dict)
+        out = OrderedDict()
+        for part in parts or source_parts(state_dict, fmt):
+            for key, value in convert_state_dict(state_dict, fmt,
+                                                 part).items():
+                out[f'{part}.{key}'] = value
+    except CheckpointError as err:
+        raise CheckpointError(f'{src}: {err}') from err
+    return dict(state_dict=out, meta=dict(source=src, format=fmt))
