@@ -65,7 +65,7 @@ def build_feature_model(cfg: Config, checkpoint: str,
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
-    PublicPretrainedInit(checkpoint, part='backbone', min_match=1.0)(
+    PublicPretrainedInit(checkpoint, part='backbone')(
         model.backbone)
     return model.to(device).eval()
 

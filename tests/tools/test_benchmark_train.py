@@ -66,7 +66,7 @@ def test_model_rows_medians_and_ratios():
     assert b['images_per_s_ratio'] == pytest.approx(1 / 2.75)
     assert b['peak_memory_mib_ratio'] == pytest.approx(1.3)
     assert a['step_ms_ratio'] == a['peak_memory_mib_ratio'] == 1.
-    table = bench.format_tables(rows, [], 'peak RSS increase')
+    table = bench.format_tables(rows, [], 'peak RSS increase', [])
     assert '| b | 550 | 400-900 | 58.2 | 130 | 2.75 | 0.36 | 1.30 |' in table
 
 
@@ -87,7 +87,9 @@ def test_reset_peak_rss_sees_a_new_allocation():
 
 def test_speed_configs_compare_like_with_like():
     cfgs = [Config.fromfile(path) for path in (MOCO, SPT, DSL)]
-    assert [c.model.type for c in cfgs] == ['MoCo', 'SPT', 'DistilledMoCo']
+    assert [c.model.type for c in cfgs] == [
+        'ForeachEMAMoCo', 'SPT', 'DistilledMoCo'
+    ]
     for cfg in cfgs:
         assert cfg.model.backbone.depth == 18
         assert cfg.model.neck.in_channels == 512

@@ -22,7 +22,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         print(export_teacher(args.src, args.dst))
     except CheckpointError as err:
-        raise SystemExit(str(err)) from err
+        raise SystemExit(f'CheckpointError: {err}') from err
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 # 1000 frames of the validation videos 41-48 are classified by the
 # temperature-weighted vote (T=0.07) of their 20 cosine-nearest among 2000
 # frames of the training videos 1-40, in the backbone's pooled features.
-# The data root is the training dataset's.
+# The data root and split scheme are the training dataset's.
 knn_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='CenterCrop', crop_size=224),
@@ -10,7 +10,6 @@ knn_pipeline = [
 ]
 knn_dataset = dict(
     type='SurgicalPhaseFrames',
-    split_scheme='cholec80_40_8_32',
     fps=1,
     test_mode=True,
     pipeline=knn_pipeline)

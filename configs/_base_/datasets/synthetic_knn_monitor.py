@@ -1,6 +1,7 @@
-# Phase k-NN monitor on the synthetic demo videos: every epoch, all frames of
-# the validation video(s) of the 'synthetic' scheme against all frames of the
-# training videos, at the demo's 64 px, and once before training starts.
+# Phase k-NN monitor on the synthetic demo videos: every epoch and once before
+# training starts, all frames of the validation video(s) against all frames of
+# the training videos (split scheme and data root of the training dataset), at
+# the demo's 64 px.
 knn_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(72, 72)),
@@ -9,7 +10,6 @@ knn_pipeline = [
 ]
 knn_dataset = dict(
     type='SurgicalPhaseFrames',
-    split_scheme='synthetic',
     fps=1,
     test_mode=True,
     pipeline=knn_pipeline)

@@ -50,8 +50,9 @@ class PhaseKNNMonitorHook(Hook):
     Args:
         memory_dataset: Config of a labelled dataset over training videos
             (``SurgicalPhaseFrames`` with an evaluation pipeline). Without a
-            ``data_root`` it uses the training dataset's, so a run pointed
-            at other data takes its monitor along.
+            ``data_root`` or ``split_scheme`` it uses the training
+            dataset's, so a run pointed at other data takes its monitor
+            along.
         query_dataset: As ``memory_dataset``, over validation videos.
         interval: Run every this many epochs (and after the last one).
         memory_size: Frames of ``memory_dataset`` used, spread evenly over
@@ -98,7 +99,7 @@ class PhaseKNNMonitorHook(Hook):
         """Build both subsets once; a bad data root fails before training."""
         rank, world_size = get_dist_info()
         for name, cfg in self.dataset_cfgs.items():
-            dataset = DATASETS.build(self._with_data_root(cfg, runner))
+            dataset = DATASETS.build(self._with_training_data(cfg, runner))
             self.num_classes = len(dataset.metainfo['classes'])
             indices = evenly_spaced(len(dataset), self.sizes[name])
             self._labels[name] = torch.tensor(
@@ -117,17 +118,23 @@ class PhaseKNNMonitorHook(Hook):
             self._report(runner, runner.epoch)
 
     @staticmethod
-    def _with_data_root(cfg: dict, runner) -> dict:
-        if cfg.get('data_root') is not None:
+    def _with_training_data(cfg: dict, runner) -> dict:
+        """``cfg`` with the training dataset's ``data_root`` and
+        ``split_scheme`` where it gives none."""
+        missing = [k for k in ('data_root', 'split_scheme') if k not in cfg]
+        if not missing:
             return cfg
-        data_root = runner.cfg.get('train_dataloader', {}).get(
-            'dataset', {}).get('data_root')
-        if data_root is None:
+        train = runner.cfg.get('train_dataloader', {}).get('dataset', {})
+        cfg = dict(cfg)
+        for key in missing:
+            if train.get(key) is not None:
+                cfg[key] = train[key]
+        if cfg.get('data_root') is None:
             raise ValueError(
                 'PhaseKNNMonitorHook: give memory_dataset.data_root and '
                 'query_dataset.data_root (the training dataset has none to '
                 'take).')
-        return dict(cfg, data_root=data_root)
+        return cfg
 
     def after_train_epoch(self, runner) -> None:
         if not (self.every_n_epochs(runner, self.interval)

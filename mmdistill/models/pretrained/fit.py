@@ -212,8 +212,11 @@ def load_exact(module: nn.Module,
     if refuse:
         message = misfit_message(match, list(state_dict), module, what)
         raise CheckpointError(message + (f'\n{fix}' if fix else ''))
-    module.load_state_dict({k: state_dict[k] for k in match.filled},
-                           strict=False)
+    # BN step counters are loaded where the source has them, not required.
+    counters = [k for k in module.state_dict()
+                if not is_weight(k) and k in state_dict]
+    module.load_state_dict(
+        {k: state_dict[k] for k in (*match.filled, *counters)}, strict=False)
     if match.missing:
         print_log(
             f'{what}: partial load into {type(module).__name__}; these '
