@@ -16,8 +16,10 @@ import zipfile
 import pytest
 import torch
 
-from mmdistill.engine import (find_resumable_checkpoint, is_complete_checkpoint,
-                              resume)
+from state_compare import assert_same
+
+from mmdistill.engine import (find_resumable_checkpoint,
+                              is_complete_checkpoint, resume)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPT = osp.join(ROOT,
@@ -45,21 +47,6 @@ def _train(work_dir, data_root, *extra, config=SPT, env=None):
 def _ok(proc):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
-
-
-def _assert_same(a, b, path=''):
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), path
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            _assert_same(a[key], b[key], f'{path}.{key}')
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same(x, y, f'{path}[{i}]')
-    else:
-        assert a == b, path
 
 
 @pytest.fixture(scope='module')
@@ -111,10 +98,10 @@ def test_kills_during_saves_then_resume_match_uninterrupted_run(
                   if n.endswith('.pth')) == ['epoch_3.pth']
     resumed = torch.load(work_dir / 'epoch_3.pth')
     assert resumed['meta']['iter'] == uninterrupted['meta']['iter'] > 0
-    _assert_same(resumed['state_dict'], uninterrupted['state_dict'],
+    assert_same(resumed['state_dict'], uninterrupted['state_dict'],
                  'state_dict')
-    _assert_same(resumed['optimizer'], uninterrupted['optimizer'], 'optimizer')
-    _assert_same(resumed['param_schedulers'],
+    assert_same(resumed['optimizer'], uninterrupted['optimizer'], 'optimizer')
+    assert_same(resumed['param_schedulers'],
                  uninterrupted['param_schedulers'], 'param_schedulers')
 
 

@@ -8,6 +8,8 @@ import sys
 import pytest
 import torch
 
+from state_compare import assert_same
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPT = 'configs/spt/spt_efficientnet-lite0_in1k-sup_1xb16-coslr-2e_synthetic.py'
 DSL = 'configs/dsl/dsl-mocov2_resnet18_1xb16-coslr-2e_synthetic.py'
@@ -95,21 +97,6 @@ def test_dist_train_two_cpu_processes(tmp_path, teacher, synthetic_data_root):
         ckpt['meta']['iter'] * 16) % 64
 
 
-def _assert_same(a, b, path=''):
-    if isinstance(a, torch.Tensor):
-        assert torch.equal(a, b), path
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            _assert_same(a[key], b[key], f'{path}.{key}')
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same(x, y, f'{path}[{i}]')
-    else:
-        assert a == b, path
-
-
 def test_crash_then_resume_matches_uninterrupted_run(tmp_path,
                                                      synthetic_data_root):
     through = tmp_path / 'through'
@@ -131,10 +118,10 @@ def test_crash_then_resume_matches_uninterrupted_run(tmp_path,
     assert a['meta']['iter'] == b['meta']['iter'] > 0
     assert a['meta']['epoch'] == b['meta']['epoch'] == 2
     # Weights, MoCo queue and pointer, EMA head and its step counter.
-    _assert_same(a['state_dict'], b['state_dict'], 'state_dict')
+    assert_same(a['state_dict'], b['state_dict'], 'state_dict')
     assert int(a['state_dict']['momentum_neck.steps']) == a['meta']['iter']
-    _assert_same(a['optimizer'], b['optimizer'], 'optimizer')
-    _assert_same(a['param_schedulers'], b['param_schedulers'], 'schedulers')
+    assert_same(a['optimizer'], b['optimizer'], 'optimizer')
+    assert_same(a['param_schedulers'], b['param_schedulers'], 'schedulers')
 
 
 def test_stock_mmpretrain_train_script_runs_our_config(tmp_path,
