@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import SurgicalDataError
-from .layout import write_text_atomic
+from ..utils.fileio import write_text_atomic
 
 CHOLEC80_TOOLS: Tuple[str, ...] = ('Grasper', 'Bipolar', 'Hook', 'Scissors',
                                    'Clipper', 'Irrigator', 'SpecimenBag')

@@ -18,8 +18,8 @@ from mmpretrain.datasets import BaseDataset
 from ..registry import DATASETS, VIDEO_DATASETS
 from .annotations import read_frame_annotation
 from .errors import SurgicalDataError
-from .layout import (META_FILE, annotation_path, frame_path, load_meta,
-                     write_text_atomic)
+from ..utils.fileio import write_text_atomic
+from .layout import META_FILE, annotation_path, frame_path, load_meta
 from .splits import low_data_subset, resolve_split
 from .verification import check_frame_files
 

@@ -12,10 +12,10 @@
 complete, so readers trust exactly the videos it lists.
 """
 import json
-import os
 import os.path as osp
 from typing import Any, Dict
 
+from ..utils.fileio import write_text_atomic
 from .errors import SurgicalDataError
 
 META_FILE = 'meta.json'
@@ -49,14 +49,6 @@ def partial_path(path: str) -> str:
     """Hidden temporary name under which ``path`` is written."""
     return osp.join(
         osp.dirname(path), f'.{osp.basename(path)}{PARTIAL_SUFFIX}')
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary name, then rename it to ``path``."""
-    tmp = partial_path(path)
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def load_meta(data_root: str) -> Dict[str, Any]:

@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from .annotations import CHOLEC80_TOOLS
-from .layout import write_text_atomic
+from ..utils.fileio import write_text_atomic
 from .phases import CHOLEC80_PHASES
 
 CHOLEC80_MEAN_PHASE_SECONDS = (125., 954., 168., 857., 98., 178., 83.)

@@ -11,13 +11,13 @@ as the header.
 A prediction file has the same name as its ground-truth file (in another
 directory) or is called ``<stem>_pred.txt``.
 """
-import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from mmdistill.datasets.phases import get_phases, phase_to_id
+from mmdistill.utils.fileio import write_text_atomic
 
 PathLike = Union[str, Path]
 
@@ -27,18 +27,6 @@ PRED_SUFFIX = '_pred'
 
 class LabelFileError(ValueError):
     """A phase label file is missing, malformed or does not fit its pair."""
-
-
-def atomic_write_text(path: PathLike, text: str) -> None:
-    """Write ``text`` to a hidden ``.<name>.partial`` file, then rename it.
-
-    A crash never leaves a partial file under the final name.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.partial')
-    tmp.write_text(text, encoding='utf-8')
-    os.replace(tmp, path)
 
 
 def _parse_row(line: str, ids: Dict[str, int], where: str) -> Tuple[int, int]:
@@ -122,7 +110,7 @@ def write_label_file(path: PathLike,
     if phases.size and (phases.min() < 0 or phases.max() >= len(names)):
         raise ValueError(f'{path}: phase ids must lie in [0, {len(names)}).')
     rows = ''.join(f'{f}\t{names[p]}\n' for f, p in zip(frames, phases))
-    atomic_write_text(path, f'{HEADER}\n{rows}')
+    write_text_atomic(path, f'{HEADER}\n{rows}')
 
 
 def video_name(gt_file: PathLike) -> str:

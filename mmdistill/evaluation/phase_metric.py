@@ -20,7 +20,8 @@ from mmengine.logging import print_log
 from mmdistill.datasets.phases import get_phases
 from mmdistill.registry import METRICS, VIDEO_METRICS
 from mmdistill.visualization import save_phase_figures
-from .label_files import atomic_write_text, write_label_file
+from mmdistill.utils.fileio import write_text_atomic
+from .label_files import write_label_file
 from .official import official_report, relaxed_window
 from .strict import strict_report
 
@@ -212,7 +213,7 @@ class PhaseMetric(BaseMetric):
             {name: (gt, pred)
              for name, (_, gt, pred) in sequences.items()}, self.phases,
             out_dir, self.fps)
-        atomic_write_text(out_dir / 'results.json',
+        write_text_atomic(out_dir / 'results.json',
                           results_to_json(reports, self.dataset, self.fps))
 
 

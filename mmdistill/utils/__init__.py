@@ -7,8 +7,9 @@ from .launch import (enable_amp, set_dataloader_defaults,
                      setup_distributed_backend)
 
 __all__ = [
-    'CheckpointError', 'atomic_write', 'enable_amp', 'get_state_dict', 'load_checkpoint_file',
-    'parse_config_literals', 'register_checkpoint_safe_globals', 'save_checkpoint_file',
-    'set_dataloader_defaults',
-    'setup_distributed_backend', 'write_bytes_atomic', 'write_text_atomic'
+    'CheckpointError', 'atomic_write', 'enable_amp', 'get_state_dict',
+    'load_checkpoint_file', 'parse_config_literals',
+    'register_checkpoint_safe_globals', 'save_checkpoint_file',
+    'set_dataloader_defaults', 'setup_distributed_backend',
+    'write_bytes_atomic', 'write_text_atomic'
 ]

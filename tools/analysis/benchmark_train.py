@@ -75,7 +75,7 @@ from mmpretrain.structures import DataSample
 import mmdistill  # noqa: F401  (registers the models and datasets)
 from mmdistill.datasets import SurgicalDataError
 from mmdistill.datasets.synthetic import render_frames
-from mmdistill.evaluation.label_files import atomic_write_text
+from mmdistill.utils import write_text_atomic
 from mmdistill.registry import MODELS
 from mmdistill.utils import enable_amp, save_checkpoint_file
 
@@ -614,7 +614,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         format_tables(results['models'], results['data'], memory_kind,
                       results['pipelines']))
     if args.out:
-        atomic_write_text(args.out, json.dumps(results, indent=2))
+        write_text_atomic(args.out, json.dumps(results, indent=2))
         print(f'\nresults written to {args.out}')
 
 

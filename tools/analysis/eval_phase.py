@@ -20,7 +20,7 @@ from typing import List, Optional
 from mmdistill.evaluation import (LabelFileError, evaluate_phases,
                                   format_report, read_label_dirs,
                                   results_to_json)
-from mmdistill.evaluation.label_files import atomic_write_text
+from mmdistill.utils import write_text_atomic
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     for mode, report in reports.items():
         print(format_report(mode, report))
     if args.out:
-        atomic_write_text(args.out,
+        write_text_atomic(args.out,
                           results_to_json(reports, args.dataset, args.fps))
         print(f'results written to {args.out}')
 
