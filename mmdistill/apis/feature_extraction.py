@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from mmdistill.datasets.feature_index import FeatureIndexWriter
 from mmdistill.models.pretrained import PublicPretrainedInit
+from mmdistill.models.utils.embedding import backbone_embedding
 from mmdistill.registry import DATASETS, MODELS
 from .runner import load_config
 
@@ -132,18 +133,11 @@ def group_frames(dataset: Dataset) -> Dict[str, dict]:
 
 @torch.no_grad()
 def pooled_features(model: nn.Module, data: dict, amp: bool) -> torch.Tensor:
-    """Globally average-pooled last backbone output [N, D], float32, CPU."""
+    """The backbone embedding [N, D] (:func:`backbone_embedding`), float32,
+    CPU."""
     inputs = model.data_preprocessor(data, False)['inputs']
     with torch.autocast('cuda', dtype=torch.float16, enabled=amp):
-        feats = model.backbone(inputs)
-    if isinstance(feats, (tuple, list)):
-        feats = feats[-1]
-    if feats.dim() == 4:
-        feats = feats.mean(dim=(2, 3))
-    if feats.dim() != 2:
-        raise ValueError(
-            f'The backbone output has shape {tuple(feats.shape)}; expected '
-            f'[N, C, H, W] or [N, D] (for a ViT set out_type="cls_token").')
+        feats = backbone_embedding(model.backbone, model.backbone(inputs))
     return feats.float().cpu()
 
 

@@ -47,6 +47,7 @@ from mmdistill.datasets.layout import META_FILE, load_meta
 from mmdistill.datasets.phases import get_phases
 from mmdistill.datasets.video import SampledVideo
 from mmdistill.evaluation.label_files import write_label_file
+from mmdistill.models.utils.embedding import backbone_embedding
 from mmdistill.registry import MODELS, TRANSFORMS
 from mmdistill.utils.checkpoint import get_state_dict, load_checkpoint_file
 from mmdistill.utils.fileio import atomic_write
@@ -129,18 +130,6 @@ def _load_weights(path: str) -> Dict[str, torch.Tensor]:
         raise InferenceSetupError(f'{path}: checkpoint file not found')
     return _strip_prefix(get_state_dict(load_checkpoint_file(path)),
                          'module.')
-
-
-def pooled_features(outputs) -> torch.Tensor:
-    """Global average pool of a backbone's last output, [N, D]."""
-    feats = outputs[-1] if isinstance(outputs, (tuple, list)) else outputs
-    if feats.dim() == 4:
-        feats = feats.mean(dim=(2, 3))
-    if feats.dim() != 2:
-        raise ValueError(
-            f'The backbone output has shape {tuple(feats.shape)}; expected '
-            f'[N, C, H, W] or [N, D] (for a ViT set out_type="cls_token").')
-    return feats
 
 
 class PhaseInferencer:
@@ -375,7 +364,7 @@ class PhaseInferencer:
         """Pooled features [N, D] and (without TCN) phase probabilities."""
         data = self.model.data_preprocessor(self._frame_inputs(frames), False)
         outputs = self.model.backbone(data['inputs'])
-        feats = pooled_features(outputs)
+        feats = backbone_embedding(self.model.backbone, outputs)
         if self.tcn is not None:
             return feats, None
         neck = self.model.neck(outputs) if self.model.with_neck else outputs

@@ -12,7 +12,7 @@ from mmengine.model import is_model_wrapper
 from torch.utils.data import DataLoader, Subset
 
 from mmdistill.evaluation.knn import knn_predict, knn_scores
-from mmdistill.models.utils.embedding import num_extra_tokens, pool_embedding
+from mmdistill.models.utils.embedding import backbone_embedding
 from mmdistill.registry import DATASETS, HOOKS
 
 
@@ -177,12 +177,9 @@ class PhaseKNNMonitorHook(Hook):
             inputs = model.data_preprocessor(
                 dict(inputs=data['inputs'], data_samples=None),
                 False)['inputs']
-            out = model.backbone(inputs)
-            if isinstance(out, (tuple, list)):
-                out = out[-1]
             feats.append(
-                pool_embedding(out, 'patch_mean',
-                               num_extra_tokens(model.backbone)).float())
+                backbone_embedding(model.backbone,
+                                   model.backbone(inputs)).float())
         local = torch.cat(feats)
         gathered = torch.stack(all_gather(local), dim=1).flatten(0, 1)
         return gathered[:len(self._labels[name])]

@@ -110,3 +110,12 @@ def pool_embedding(feat: torch.Tensor,
             "The backbone's tokens have no class token: use the token "
             "embedding 'patch_mean'.")
     return feat[:, 0]
+
+
+def backbone_embedding(backbone: nn.Module, outputs,
+                       token_embedding: str = 'patch_mean') -> torch.Tensor:
+    """The ``(B, C)`` embedding of a backbone's (last) output, as feature
+    extraction, inference and the k-NN monitor use it: see
+    :func:`pool_embedding`."""
+    feat = outputs[-1] if isinstance(outputs, (tuple, list)) else outputs
+    return pool_embedding(feat, token_embedding, num_extra_tokens(backbone))
