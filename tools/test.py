@@ -13,6 +13,7 @@ from mmengine.config import DictAction
 
 from mmdistill.apis import build_runner, load_config
 from mmdistill.apis.runner import default_work_dir, set_phase_output
+from mmdistill.utils import finish_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,6 +53,7 @@ def main() -> None:
         work_dir=args.work_dir,
         launcher=args.launcher,
         load_from=args.checkpoint).test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -12,10 +12,11 @@ import os
 
 from mmengine.config import Config, DictAction
 
-from mmdistill.engine import find_resumable_checkpoint
 from mmdistill.apis import build_runner
 from mmdistill.apis.runner import default_work_dir
-from mmdistill.utils import enable_amp, set_dataloader_defaults
+from mmdistill.engine import find_resumable_checkpoint
+from mmdistill.utils import (enable_amp, finish_distributed,
+                             set_dataloader_defaults)
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,6 +96,7 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     build_runner(cfg, launcher=args.launcher).train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

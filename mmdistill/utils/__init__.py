@@ -3,11 +3,12 @@ from .checkpoint import (CheckpointError, get_state_dict, load_checkpoint_file,
                          register_checkpoint_safe_globals,
                          save_checkpoint_file)
 from .fileio import atomic_write, write_bytes_atomic, write_text_atomic
-from .launch import (enable_amp, set_dataloader_defaults,
+from .launch import (enable_amp, finish_distributed, set_dataloader_defaults,
                      setup_distributed_backend)
 
 __all__ = [
-    'CheckpointError', 'atomic_write', 'enable_amp', 'get_state_dict',
+    'CheckpointError', 'atomic_write', 'enable_amp', 'finish_distributed',
+    'get_state_dict',
     'load_checkpoint_file', 'parse_config_literals',
     'register_checkpoint_safe_globals', 'save_checkpoint_file',
     'set_dataloader_defaults', 'setup_distributed_backend',

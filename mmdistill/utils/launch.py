@@ -61,3 +61,15 @@ def enable_amp(cfg: Config) -> None:
             'available. Run without --amp on CPU.')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def finish_distributed() -> None:
+    """Let every rank reach the end, then close the process group.
+
+    Without it a rank that finishes first exits while rank 0 still writes
+    the last checkpoint, and its gloo threads are torn down mid-flight
+    (``terminate called without an active exception``).
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
