@@ -42,42 +42,38 @@ def adjust_saturation(img: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     return _blend(img, rgb_to_grayscale(img), factor)
 
 
-def _hue_sextant(img: torch.Tensor, maxc: torch.Tensor,
-                 chroma: torch.Tensor) -> torch.Tensor:
-    """torchvision's ``_rgb2hsv`` hue times six, in ``[-1, 5]`` (before its
-    wrap into ``[0, 1)``)."""
-    r, g, b = img.unbind(dim=-3)
-    divisor = torch.where(chroma == 0, torch.ones_like(chroma), chroma)
-    rc = (maxc - r) / divisor
-    gc = (maxc - g) / divisor
-    bc = (maxc - b) / divisor
-    return torch.where(
-        maxc == r, bc - gc,
-        torch.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
-
-
 def adjust_hue(img: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Rotate the hue by ``factor`` turns (in ``[-0.5, 0.5]``).
 
     torchvision's ``adjust_hue``: to HSV, ``h = (h + factor) % 1``, back to
-    RGB. The way back is the closed form ``c = v - v * s * clamp(min(k, 4 -
-    k), 0, 1)`` with ``k = (n + 6 h) mod 6`` and ``n = 5, 3, 1`` for R, G, B,
-    equal to torchvision's six-sector selection; ``v * s`` is the chroma
-    ``max - min``. The wraps are subtractions (``fmod`` costs ten
-    multiplications on the CPU); together about 4x cheaper than
-    torchvision's formulas.
+    RGB. The hue's sextant is ``(g - b) / c``, ``2 + (b - r) / c`` or ``4 +
+    (r - g) / c`` by the channel holding the maximum (torchvision's
+    ``_rgb2hsv`` with its three quotients cancelled into one), ``c`` the
+    chroma ``max - min``. The way back gives each channel ``v - c *
+    clamp(d - 1, 0, 1)``, ``d`` the distance of ``6 h`` from the channel's
+    own hue (0, 2, 4 for R, G, B) around the circle of six; that is
+    torchvision's six-sector selection in closed form. One reciprocal
+    replaces the divisions, and no elementwise selection is left on the
+    way back (on the CPU a tensor division, ``fmod`` or ``where`` costs
+    many multiplications).
     """
+    r, g, b = img.unbind(dim=-3)
     maxc = img.amax(dim=-3)
     chroma = maxc - img.amin(dim=-3)
-    # In [1/3, 7/3): hue in turns plus one, plus the shift.
-    turns = _hue_sextant(img, maxc, chroma) / 6.0 + 1.0 + factor.reshape(
-        -1, 1, 1)
-    h6 = 6.0 * (turns - turns.floor())
-    sector = torch.tensor([5., 3., 1.], device=img.device,
+    # Where c == 0 every numerator is 0 as well, so any finite inverse
+    # gives torchvision's hue of 0.
+    inverse = chroma.clamp_min(torch.finfo(chroma.dtype).tiny).reciprocal_()
+    sextant = torch.where(
+        maxc == r, g - b,
+        torch.where(maxc == g, (b - r).add_(chroma, alpha=2.0),
+                    (r - g).add_(chroma, alpha=4.0))).mul_(inverse)
+    # Six times (hue + 1 + shift) in turns, in [2, 14), wrapped into [0, 6).
+    h6 = sextant.add_(6.0 + 6.0 * factor.reshape(-1, 1, 1))
+    h6 = h6.sub_((h6 * (1.0 / 6.0)).floor_().mul_(6.0))
+    centre = torch.tensor([0., 2., 4.], device=img.device,
                           dtype=img.dtype).reshape(1, 3, 1, 1)
-    k = sector + h6.unsqueeze(-3)
-    k = torch.where(k >= 6.0, k - 6.0, k)
-    weight = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
+    distance = (h6.unsqueeze(-3) - centre).abs_()
+    weight = torch.minimum(distance, 6.0 - distance).sub_(1.0).clamp_(0.0, 1.0)
     return maxc.unsqueeze(-3) - chroma.unsqueeze(-3) * weight
 
 
