@@ -56,3 +56,14 @@ def test_blur_matches_torchvision(images, kernel_size):
 def test_solarize_matches_torchvision(images):
     assert torch.equal(
         AF.solarize(images, 0.5), TF.solarize(images, 0.5))
+
+
+def test_hue_matches_torchvision_over_the_whole_circle():
+    """Random colours and shifts across [-0.5, 0.5]: every sextant and both
+    wraps of the closed-form way back."""
+    generator = torch.Generator().manual_seed(1)
+    img = torch.rand(64, 3, 6, 6, generator=generator)
+    factors = torch.rand(64, generator=generator) - 0.5
+    out = AF.adjust_hue(img, factors)
+    assert torch.allclose(
+        out, reference(img, TF.adjust_hue, factors.tolist()), atol=ATOL)
