@@ -195,3 +195,50 @@ def test_single_form_checkpoint_keys_are_unchanged(checkpoints, tmp_path):
     s_losses, _ = _step(single, views(seed=2), 2)
     l_losses, _ = _step(listed, views(seed=2), 2)
     assert torch.equal(s_losses['loss_distill'], l_losses['loss_distill'])
+
+
+SYNTHETIC = ('configs/dsl/'
+             'dsl-mocov2_resnet18_teacher-2x_1xb16-coslr-2e_synthetic.py')
+
+
+def test_synthetic_two_teacher_config_trains_under_the_runner(
+        tmp_path, synthetic_data_root):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(SYNTHETIC)
+    # The SPT export's layout (backbone, neck, momentum head); its weights
+    # (untrained here) do not matter for the run.
+    spt = cfg.model.teachers[0]
+    torch.manual_seed(0)
+    parts = dict(backbone=MODELS.build(spt.backbone),
+                 neck=MODELS.build(spt.neck), momentum_neck=MODELS.build(
+                     spt.neck))
+    torch.save(dict(state_dict={
+        f'{part}.{key}': value for part, module in parts.items()
+        for key, value in module.state_dict().items()}),
+        tmp_path / 'teacher.pth')
+    cfg.merge_from_dict({
+        'work_dir': str(tmp_path / 'run'),
+        'model.teachers.0.checkpoint': str(tmp_path / 'teacher.pth'),
+        'model.queue_len': 64,
+        'train_dataloader.dataset.data_root': synthetic_data_root,
+        'train_dataloader.batch_size': 8,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_cfg.max_epochs': 1,
+        'custom_hooks': [dict(type='KeyQueueCheckHook')],
+        'default_hooks.logger.interval': 1,
+    })
+    runner = Runner.from_cfg(cfg)
+    assert [t.embed_dim for t in runner.model.teachers] == [128, 1280]
+    assert runner.model.teacher_weights == (0.5, 0.5)
+    runner.train()
+    ckpt = torch.load(tmp_path / 'run' / 'epoch_1.pth')
+    state = ckpt['state_dict']
+    assert not any(k.startswith('teacher') and 'queue' not in k
+                   for k in state)
+    assert state['teacher_queue'].shape == (128, 64)
+    assert state['teacher_queue_1'].shape == (1280, 64)
+    assert int(state['queue_ptr']) == ckpt['meta']['iter'] * 8 % 64
+    distill = runner.message_hub.get_scalar('train/loss_distill')
+    assert torch.isfinite(torch.tensor(distill.current()))
