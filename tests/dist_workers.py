@@ -35,6 +35,35 @@ def distilled_moco_worker(rank, port, ckpt, out_dir):
     dist.destroy_process_group()
 
 
+def multi_teacher_moco_worker(rank, port, ckpts, out_dir):
+    """Distilled MoCo with two teachers of different dimensions (a 16-d SPT
+    head, a 512-d bare backbone); saves the queues and every step's
+    gathered keys (student, teacher 0, teacher 1) as written."""
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='DistilledMoCo', backbone=BACKBONE, neck=MOCO_NECK,
+             head=MOCO_HEAD, queue_len=16, feat_dim=16,
+             data_preprocessor=PREPROCESSOR,
+             teachers=[dict(teacher_cfg(ckpts[0]), weight=0.5),
+                       dict(backbone=BACKBONE, checkpoint=ckpts[1],
+                            weight=0.5)]))
+    model.init_weights()
+    model.train()
+    gathered = []
+    for step in range(STEPS):
+        model.loss(views(n=BATCH, seed=100 * step + rank), [])
+        gathered.append([k.clone() for k in model._pending_keys])
+    state = model.state_dict()
+    torch.save(
+        dict(queues=[state[name] for name in model.queue_names],
+             ptr=state['queue_ptr'], gathered=gathered),
+        os.path.join(out_dir, f'multi{rank}.pth'))
+    dist.destroy_process_group()
+
+
 def random_teacher_worker(rank, port, out_dir):
     """Build a distilled MoCo whose teacher neck has no checkpoint, with a
     different seed on each rank (as ``diff_rank_seed=True`` does)."""

@@ -5,7 +5,7 @@ import torch
 import torch.multiprocessing as mp
 
 from dist_workers import (BATCH, STEPS, WORLD, distilled_moco_worker,
-                          random_teacher_worker)
+                          multi_teacher_moco_worker, random_teacher_worker)
 from tiny_models import (BACKBONE, MOCO_NECK, make_teacher_checkpoint,
                          teacher_cfg, views)
 
@@ -35,6 +35,38 @@ def test_two_process_gloo_queues_are_aligned(tmp_path):
     expected = torch.cat(expected).t()
     torch.testing.assert_close(
         states[0]['teacher_queue'][:, :expected.shape[1]], expected)
+
+
+def test_two_teacher_queues_stay_aligned_with_the_student_queue(tmp_path):
+    """Over 2 gloo processes, column j of the student queue and of each
+    teacher queue hold keys of the same image, whatever the teachers'
+    dimensions."""
+    ckpts = [str(tmp_path / f'teacher{seed}.pth') for seed in range(2)]
+    for seed, ckpt in enumerate(ckpts):
+        make_teacher_checkpoint(ckpt, seed=seed)
+    mp.spawn(multi_teacher_moco_worker,
+             args=(_free_port(), ckpts, str(tmp_path)), nprocs=WORLD)
+    states = [torch.load(tmp_path / f'multi{r}.pth') for r in range(WORLD)]
+    for queue, other in zip(states[0]['queues'], states[1]['queues']):
+        assert torch.equal(queue, other)
+    assert [q.shape for q in states[0]['queues']] == [(16, 16), (16, 16),
+                                                      (512, 16)]
+    columns = WORLD * BATCH * STEPS
+    assert int(states[0]['ptr']) == columns
+    # Each queue holds, in the same columns, the keys gathered together.
+    for index, queue in enumerate(states[0]['queues']):
+        written = torch.cat([keys[index] for keys in states[0]['gathered']])
+        assert torch.equal(queue[:, :columns], written.t())
+
+    from mmdistill.models.algorithms import FrozenTeacher
+    teachers = [FrozenTeacher(**teacher_cfg(ckpts[0])),
+                FrozenTeacher(backbone=BACKBONE, checkpoint=ckpts[1])]
+    images = torch.cat([  # in rank order at every step
+        views(n=BATCH, seed=100 * step + rank)[1]
+        for step in range(STEPS) for rank in range(WORLD)])
+    for teacher, queue in zip(teachers, states[0]['queues'][1:]):
+        torch.testing.assert_close(queue[:, :columns],
+                                   teacher(images, num_views=1)[1][0].t())
 
 
 def test_every_rank_distils_from_rank_zeros_teacher(tmp_path):

@@ -186,17 +186,18 @@ def load_config(path: str, args: argparse.Namespace, tmp_dir: str) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     if args.amp:
         enable_amp(cfg)
-    teacher = cfg.model.get('teacher')
-    if teacher is None:
-        return cfg
-    found = osp.isfile(teacher.get('checkpoint') or '')
-    if args.random_teacher or not found:
-        checkpoint = osp.join(tmp_dir, f'{config_name(path)}_teacher.pth')
-        save_random_teacher(teacher, checkpoint)
-        print(f'{config_name(path)}: random teacher weights (checkpoint '
-              f'{teacher.get("checkpoint")!r} '
-              f'{"ignored" if found else "not found"})')
-        teacher.checkpoint = checkpoint
+    teachers = ([cfg.model.teacher] if cfg.model.get('teacher') else
+                cfg.model.get('teachers') or [])
+    for index, teacher in enumerate(teachers):
+        found = osp.isfile(teacher.get('checkpoint') or '')
+        if args.random_teacher or not found:
+            checkpoint = osp.join(tmp_dir,
+                                  f'{config_name(path)}_teacher{index}.pth')
+            save_random_teacher(teacher, checkpoint)
+            print(f'{config_name(path)}: random teacher weights (checkpoint '
+                  f'{teacher.get("checkpoint")!r} '
+                  f'{"ignored" if found else "not found"})')
+            teacher.checkpoint = checkpoint
     return cfg
 
 

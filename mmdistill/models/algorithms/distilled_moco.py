@@ -1,5 +1,5 @@
-"""MoCo v2 with distillation from a frozen SPT teacher (the paper's DSL)."""
-from typing import Dict, List, Optional, Union
+"""MoCo v2 with distillation from frozen SPT teachers (the paper's DSL)."""
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -40,27 +40,37 @@ class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin,
     set ``head.loss.loss_weight=2.`` and ``distill_loss.loss_weight=5.`` for
     that (the ``dsl/`` configs do). The class defaults are ``1`` and ``1``.
 
+    Several teachers (``teachers=[dict(..., weight=w_i), ...]``, not in the
+    paper): each keeps its own queue ``Q_t_i`` (``teacher_queue``,
+    ``teacher_queue_1``, ...), written with the student's by the same gather
+    and pointer, and the KL term becomes ``sum_i w_i * KL(t_i || s)``
+    against the one student distribution ``s``. Every KL is over
+    similarities, so the teachers' embedding dimensions may differ.
+
     Args:
         backbone (dict): Student backbone config (random init in the paper).
         neck (dict): Student projection head config.
         head (dict): Contrastive head config.
-        teacher (dict): :class:`FrozenTeacher` arguments.
+        teacher (dict, optional): :class:`FrozenTeacher` arguments of the one
+            teacher (weight 1).
+        teachers (Sequence[dict], optional): Several teachers, each
+            :class:`FrozenTeacher` arguments plus ``weight`` (default 1).
+            Give ``teacher`` or ``teachers``, not both.
         distill_loss (dict): Distillation loss config
             (``SimilarityKLLoss``).
-        queue_len (int): K, shared by both queues. Defaults to 65536.
+        queue_len (int): K, shared by all queues. Defaults to 65536.
         feat_dim (int): Student embedding dimension. Defaults to 128.
         momentum (float): Key-encoder EMA momentum (0.001 = paper's 0.999).
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
 
-    queue_names = ('queue', 'teacher_queue')
-
     def __init__(self,
                  backbone: dict,
                  neck: dict,
                  head: dict,
-                 teacher: dict,
+                 teacher: Optional[dict] = None,
+                 teachers: Optional[Sequence[dict]] = None,
                  distill_loss: dict = dict(type='SimilarityKLLoss'),
                  queue_len: int = 65536,
                  feat_dim: int = 128,
@@ -76,11 +86,9 @@ class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin,
             momentum=momentum,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self._init_distillation(teacher, distill_loss)
-        self.register_buffer(
-            'teacher_queue',
-            F.normalize(
-                torch.randn(self.teacher.embed_dim, queue_len), dim=0))
+        self._init_distillation(teacher, teachers, distill_loss)
+        self.queue_names = ('queue', ) + self._register_teacher_queues(
+            queue_len)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -103,18 +111,21 @@ class DistilledMoCo(TeacherDistillMixin, DeferredEnqueueMixin,
             k = F.normalize(self.encoder_k(im_k_shuffled)[0], dim=1)
             k = batch_unshuffle_ddp(k, idx_unshuffle)
 
-            t_query, t_key = self.teacher_embed([im_q, im_k],
-                                                query_views=(0, ),
-                                                key_views=(1, ))
-            q_t, k_t = t_query[0], t_key[0]
-            t_sim = torch.cat([(q_t * k_t).sum(1, keepdim=True),
-                               q_t @ self.teacher_queue], dim=1)
+            t_keys, t_sims = [], []
+            for (t_query, t_key), name in zip(
+                    self.teacher_embed([im_q, im_k], query_views=(0, ),
+                                       key_views=(1, )),
+                    self.queue_names[1:]):
+                q_t, k_t = t_query[0], t_key[0]
+                t_keys.append(k_t)
+                t_sims.append(torch.cat([(q_t * k_t).sum(1, keepdim=True),
+                                         q_t @ getattr(self, name)], dim=1))
 
         l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
         l_neg = torch.einsum('nc,ck->nk', [q, self.queue])
+        s_sim = torch.cat([l_pos, l_neg], dim=1)
         losses = dict(
             loss_ssl=self.head.loss(l_pos, l_neg),
-            loss_distill=self.distill_loss(
-                torch.cat([l_pos, l_neg], dim=1), t_sim))
-        self._defer_enqueue(k, k_t)
+            loss_distill=self.distill([(s_sim, t) for t in t_sims]))
+        self._defer_enqueue(k, *t_keys)
         return losses

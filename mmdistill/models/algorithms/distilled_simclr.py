@@ -1,5 +1,5 @@
-"""SimCLR with distillation from a frozen SPT teacher."""
-from typing import Dict, List, Tuple
+"""SimCLR with distillation from frozen SPT teachers."""
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dist import all_gather
@@ -20,9 +20,16 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
     frozen teacher embeds the same views with its projection head and scores
     the same ``2N - 1`` candidates in the same order, so the KL compares like
     with like. The student part is exactly mmpretrain's :class:`SimCLR`.
+    With several teachers (not in the paper) the term is
+    ``sum_i w_i * KL(t_i || s)``; each teacher scores the candidates in its
+    own embedding space, so their dimensions may differ.
 
     Args:
-        teacher (dict): :class:`FrozenTeacher` arguments.
+        teacher (dict, optional): :class:`FrozenTeacher` arguments of the one
+            teacher (weight 1).
+        teachers (Sequence[dict], optional): Several teachers, each
+            :class:`FrozenTeacher` arguments plus ``weight`` (default 1).
+            Give ``teacher`` or ``teachers``, not both.
         distill_loss (dict): Distillation loss config; its temperatures should
             match the SimCLR head's (0.1 in mmpretrain's configs).
         **kwargs: :class:`SimCLR` arguments (``backbone``, ``neck``, ``head``,
@@ -30,14 +37,15 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
     """
 
     def __init__(self,
-                 teacher: dict,
+                 teacher: Optional[dict] = None,
+                 teachers: Optional[Sequence[dict]] = None,
                  distill_loss: dict = dict(
                      type='SimilarityKLLoss',
                      student_temperature=0.1,
                      teacher_temperature=0.1),
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self._init_distillation(teacher, distill_loss)
+        self._init_distillation(teacher, teachers, distill_loss)
 
     @staticmethod
     def _candidate_similarities(z: torch.Tensor,
@@ -74,9 +82,11 @@ class DistilledSimCLR(TeacherDistillMixin, SimCLR):
         masks = self._create_buffer(z.size(0) // 2, z.device)
         s = self._candidate_similarities(z, masks)
         with torch.no_grad():
-            z_t = self.teacher_embed([x], key_views=())[0][0]
-            t_sim = self._candidate_similarities(
-                torch.cat(all_gather(z_t), dim=0), masks)
+            t_sims = [
+                self._candidate_similarities(
+                    torch.cat(all_gather(t_query[0]), dim=0), masks)
+                for t_query, _ in self.teacher_embed([x], key_views=())
+            ]
         return dict(
             loss_ssl=self.head.loss(s[:, :1], s[:, 1:]),
-            loss_distill=self.distill_loss(s, t_sim))
+            loss_distill=self.distill([(s, t) for t in t_sims]))

@@ -278,60 +278,143 @@ def _select_views(feats, views: Tuple[int, ...], num_views: int):
     return torch.cat([feats[v * n:(v + 1) * n] for v in views])
 
 
-class TeacherDistillMixin:
-    """Holds a :class:`FrozenTeacher` and a distillation loss for an algorithm.
+def teacher_configs(teacher: Optional[dict],
+                    teachers: Optional[Sequence[dict]]
+                    ) -> List[Tuple[dict, float]]:
+    """``(FrozenTeacher arguments, weight)`` of every teacher of a model.
 
-    The teacher is kept out of the algorithm's registered submodules, so
+    The single form ``teacher=dict(...)`` is a list of one teacher with
+    weight 1; ``teachers=[dict(..., weight=w), ...]`` gives several (a
+    missing ``weight`` is 1).
+    """
+    if (teacher is None) == (teachers is None):
+        raise ValueError(
+            'Set exactly one of model.teacher (one teacher) and '
+            'model.teachers (a list of teachers, each dict(..., weight=w)); '
+            f'got {"both" if teacher is not None else "neither"}.')
+    if teacher is not None:
+        return [(dict(teacher), 1.)]
+    if not isinstance(teachers, (list, tuple)) or not teachers:
+        raise ValueError(f'model.teachers must be a non-empty list of '
+                         f'teacher dicts, got {teachers!r}')
+    out = []
+    for index, cfg in enumerate(teachers):
+        cfg = dict(cfg)
+        weight = cfg.pop('weight', 1.)
+        if not isinstance(weight, (int, float)) or weight < 0:
+            raise ValueError(f'model.teachers[{index}].weight must be a '
+                             f'number >= 0, got {weight!r}')
+        out.append((cfg, float(weight)))
+    return out
+
+
+def teacher_queue_name(index: int) -> str:
+    """State-dict name of teacher ``index``'s key queue: teacher 0 keeps the
+    single-teacher name, so checkpoints of that form load unchanged."""
+    return 'teacher_queue' if index == 0 else f'teacher_queue_{index}'
+
+
+class TeacherDistillMixin:
+    """Holds frozen teachers and a distillation loss for an algorithm.
+
+    One code path for one or several teachers: the single form
+    ``teacher=dict(...)`` is the list ``teachers=[dict(..., weight=1.)]``.
+    The distillation term is ``sum_i w_i * distill_loss(s_i, t_i)`` (the
+    loss's own ``loss_weight`` on top), with one batched forward per teacher
+    and step. AM-RADIO and ZEN distil several public models into one
+    student likewise; they fit features, we fit each teacher's similarity
+    distribution, so teachers need not share an embedding dimension where
+    the student's candidates are its own (MoCo, SimCLR).
+
+    The teachers are kept out of the algorithm's registered submodules, so
 
     - ``state_dict()`` has no teacher tensors: a student checkpoint stays
       small and loadable by plain mmpretrain;
-    - the optimizer, DDP and ``init_weights`` never see it;
-    - ``train()`` cannot switch it out of eval mode.
+    - the optimizer, DDP and ``init_weights`` never see them;
+    - ``train()`` cannot switch them out of eval mode.
 
-    Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``) still reach it
-    through :meth:`_apply`. Use it as the first base class of an mmpretrain
-    self-supervised algorithm; call :meth:`_init_distillation` at the end of
-    ``__init__``.
+    Device and dtype moves (``.to()``, ``.cuda()``, ``.half()``) still reach
+    them through :meth:`_apply`. Use it as the first base class of an
+    mmpretrain self-supervised algorithm; call :meth:`_init_distillation` at
+    the end of ``__init__``.
 
-    One teacher for all ranks: DDP never sees the teacher, so nothing would
+    One teacher for all ranks: DDP never sees a teacher, so nothing would
     make its weights equal across processes, and mmengine seeds every rank
     differently (``diff_rank_seed=True``). A teacher part that is not loaded
     from a checkpoint (a ``neck`` without ``checkpoint``, a backbone without
     ``init_cfg``) would then be a different random network on every rank, and
-    the gathered teacher queue would mix them. So the teacher's whole state is
-    broadcast from rank 0 when it is built (the Runner initialises the process
-    group before it builds the model); loaded weights are unchanged by it.
+    the gathered teacher queue would mix them. So every teacher's whole state
+    is broadcast from rank 0 when it is built (the Runner initialises the
+    process group before it builds the model); loaded weights are unchanged
+    by it.
     """
 
-    def _init_distillation(self, teacher: dict, distill_loss: dict) -> None:
+    def _init_distillation(self, teacher: Optional[dict],
+                           teachers: Optional[Sequence[dict]],
+                           distill_loss: dict) -> None:
         check_neck_fits(self.backbone, self.neck)
-        teacher_module = FrozenTeacher(**teacher)
-        for tensor in teacher_module.state_dict().values():
-            broadcast(tensor, src=0)
         preprocessor = self.data_preprocessor
-        teacher_module.set_input_normalization(preprocessor.mean,
-                                               preprocessor.std)
-        self.__dict__['teacher'] = teacher_module
+        modules, weights = [], []
+        for cfg, weight in teacher_configs(teacher, teachers):
+            module = FrozenTeacher(**cfg)
+            for tensor in module.state_dict().values():
+                broadcast(tensor, src=0)
+            module.set_input_normalization(preprocessor.mean,
+                                           preprocessor.std)
+            modules.append(module)
+            weights.append(weight)
+        self.__dict__['teachers'] = modules
+        self.teacher_weights = tuple(weights)
         self.distill_loss = MODELS.build(distill_loss)
+
+    @property
+    def teacher(self) -> FrozenTeacher:
+        """The first teacher (the only one of the single form)."""
+        return self.teachers[0]
+
+    def _register_teacher_queues(self, queue_len: int) -> Tuple[str, ...]:
+        """One ``(D_i, queue_len)`` buffer of random unit keys per teacher;
+        returns their names (see :func:`teacher_queue_name`)."""
+        names = []
+        for index, teacher in enumerate(self.teachers):
+            names.append(teacher_queue_name(index))
+            self.register_buffer(
+                names[-1],
+                F.normalize(torch.randn(teacher.embed_dim, queue_len), dim=0))
+        return tuple(names)
 
     def teacher_embed(
         self,
         views: List[torch.Tensor],
         query_views: Optional[Sequence[int]] = None,
         key_views: Optional[Sequence[int]] = None
-    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
-        """Teacher query and key embeddings of ``views``, one batched
-        backbone call; see :meth:`FrozenTeacher.forward`."""
-        return self.teacher(
-            torch.cat(views), len(views), query_views, key_views)
+    ) -> List[Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]]:
+        """Each teacher's query and key embeddings of ``views``, one batched
+        backbone call per teacher; see :meth:`FrozenTeacher.forward`."""
+        inputs = torch.cat(views)
+        return [
+            teacher(inputs, len(views), query_views, key_views)
+            for teacher in self.teachers
+        ]
+
+    def distill(self, pairs: Sequence[Tuple[torch.Tensor, torch.Tensor]]
+                ) -> torch.Tensor:
+        """``sum_i w_i * distill_loss(student_sim_i, teacher_sim_i)`` over
+        the teachers' ``(student_sim, teacher_sim)`` pairs."""
+        return sum(weight * self.distill_loss(student_sim, teacher_sim)
+                   for weight, (student_sim, teacher_sim)
+                   in zip(self.teacher_weights, pairs))
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
-        self.teacher._apply(fn, *args, **kwargs)
+        for teacher in self.teachers:
+            teacher._apply(fn, *args, **kwargs)
         return self
 
     def extra_repr(self) -> str:
-        return (f'(teacher): frozen, not saved: '
-                f'{type(self.teacher.backbone).__name__} backbone, embedding '
-                f'dim {self.teacher.embed_dim}, checkpoint '
-                f'{self.teacher.checkpoint}')
+        return '\n'.join(
+            f'(teachers[{i}]): frozen, not saved, weight {weight}: '
+            f'{type(t.backbone).__name__} backbone, embedding dim '
+            f'{t.embed_dim}, checkpoint {t.checkpoint}'
+            for i, (t, weight) in enumerate(
+                zip(self.teachers, self.teacher_weights)))
