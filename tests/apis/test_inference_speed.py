@@ -56,11 +56,12 @@ def test_measurements_count_every_frame(monkeypatch):
     assert result.model == 'ResNet-18'
     assert result.offline_fps == 25.
     assert result.online_mean_ms == pytest.approx(2.)
+    assert result.online_median_ms == pytest.approx(2.)
     assert result.online_p95_ms == pytest.approx(
         np.percentile([1, 2, 3, 1, 2, 3], 95))
     ramp = np.linspace(0, 1, SETTINGS.growth_frames)
     assert result.step_early_ms == pytest.approx(np.median(ramp[90:110]))
     assert result.step_late_ms == pytest.approx(np.median(ramp[-20:]))
     table = format_table([result], SETTINGS)
-    assert '| ResNet-18 | 25.0 | 2.0 |' in table
+    assert '| ResNet-18 | 25.0 | 2.0 | 2.0 |' in table
     assert 't≈100' in table and 't≈120' in table

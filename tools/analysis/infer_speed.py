@@ -45,8 +45,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     threads = os.environ.get('OMP_NUM_THREADS', 'unset')
     print(f'device {settings.device}; torch threads '
           f'{torch.get_num_threads()} (OMP_NUM_THREADS={threads}); '
-          f'{os.cpu_count()} cores')
-    print(format_table(measure_speed(settings), settings))
+          f'{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}')
+    results = measure_speed(settings)
+    print(f'load average at the end {os.getloadavg()[0]:.1f}')
+    print(format_table(results, settings))
 
 
 if __name__ == '__main__':
