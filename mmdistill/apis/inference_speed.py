@@ -41,8 +41,13 @@ from mmdistill.registry import MODELS
 
 from .inferencer import PhaseInferencer
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))), 'configs', 'benchmarks')
+PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# Installed, the configs ship as mmdistill/.mim/configs; in a checkout they
+# sit next to the package.
+_MIM_CONFIGS = osp.join(PACKAGE, '.mim', 'configs')
+CONFIGS = osp.join(
+    _MIM_CONFIGS if osp.isdir(_MIM_CONFIGS) else osp.join(
+        osp.dirname(PACKAGE), 'configs'), 'benchmarks')
 FRAME_CONFIG = osp.join(CONFIGS, 'phase',
                         'finetune_resnet50_1xb32-coslr-20e_cholec80.py')
 OFFLINE_TCN = osp.join(CONFIGS, 'temporal',
