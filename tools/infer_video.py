@@ -24,6 +24,7 @@ import torch
 from mmdistill.apis import InferenceSetupError, PhaseInferencer
 from mmdistill.datasets import SurgicalDataError
 from mmdistill.datasets.video import parse_size
+from mmdistill.utils import CheckpointError
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg',
                     '.m4v')
@@ -116,7 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             paths = inferencer.save(prediction, args.out_dir, args.overlay)
             print(prediction.summary())
             print('  wrote ' + ', '.join(paths.values()))
-    except (InferenceSetupError, SurgicalDataError) as e:
+    except (CheckpointError, InferenceSetupError, SurgicalDataError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     return 0

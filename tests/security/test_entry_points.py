@@ -146,6 +146,20 @@ def _benchmark_train(world: World, path: str) -> List[str]:
     ]
 
 
+def _infer_video(world: World, frame: str,
+                 temporal: Optional[str] = None) -> List[str]:
+    """Checkpoints are loaded before any video is opened."""
+    tcn = ['--temporal-config', osp.join(
+        ROOT, 'configs', 'benchmarks', 'temporal',
+        'tecno_1xb1-10e_synthetic-features.py'), '--temporal-checkpoint',
+           temporal] if temporal else []
+    return [
+        'tools/infer_video.py', osp.join(world.root, 'new.mp4'),
+        '--frame-config', world.frame_config, '--frame-checkpoint', frame,
+        *tcn, '--out-dir', world.new_dir('infer_video'), '--device', 'cpu'
+    ]
+
+
 @dataclass(frozen=True)
 class EntryPoint:
     """``cli(world, path)``: argv (after ``python``) that loads ``path``;
@@ -216,6 +230,10 @@ ENTRY_POINTS = (
                cli_attack='swapped-data-pkl'),
     EntryPoint('tools/analysis/benchmark_train.py', cli=_benchmark_train,
                cli_attack='object-array-buffer'),
+    EntryPoint('tools/infer_video.py --frame-checkpoint', cli=_infer_video),
+    EntryPoint('tools/infer_video.py --temporal-checkpoint',
+               cli=lambda w, p: _infer_video(w, w.carrier, p),
+               cli_attack='getattr-chain'),
 )
 
 

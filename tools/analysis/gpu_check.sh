@@ -103,6 +103,7 @@ step extract-features 60 $PYTHON tools/extract_features.py \
     "$CKPT" --out-dir "$WORK/features" --device $DEVICE $EXTRACT_AMP \
     --cfg-options test_dataloader.dataset.data_root=$ROOT \
     test_dataloader.dataset.split_scheme=synthetic
+step infer-speed 300 $PYTHON tools/analysis/infer_speed.py --device $DEVICE $([ $SMOKE = 1 ] && echo --size 64 --offline-frames 4 --online-frames 2 --growth-frames 120 --repeats 1 --batch-size 2 || echo --offline-frames 256 --batch-size 64)
 
 {
     echo "# GPU check ($( [ $SMOKE = 1 ] && echo 'CPU smoke run, 1 iteration per step' || echo "$($PYTHON -c 'import torch; print(torch.cuda.get_device_name())' 2>/dev/null)"))"
