@@ -1,5 +1,5 @@
-"""SPT with teacher_bn=dict(mode='recalibrate'): the frozen EfficientNet-Lite2's
-BN statistics re-estimated once on surgical batches (precise BN), no weight
+"""SPT with teacher_bn=dict(mode='recalibrate'): the frozen EfficientNet-
+Lite2's BN statistics re-estimated once on surgical batches (precise BN), no weight
 changed, carried by the export, not redone on resume."""
 import os.path as osp
 

