@@ -1,5 +1,5 @@
 """Semantic-preserving training (SPT) of a teacher."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Iterable, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +10,7 @@ from mmdistill.registry import MODELS
 from ..utils import DeferredEnqueueMixin, freeze_module
 from ..utils.ema import ForeachEMA
 from ..utils.fit_neck import check_neck_fits
+from ..utils.precise_bn import BN_MODES, recalibrate_batch_norms
 
 
 @MODELS.register_module()
@@ -31,6 +32,18 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
     The queue is used without MoCo's per-step clone (see
     :class:`DeferredEnqueueMixin`).
 
+    The backbone's BN statistics are by default the public ones
+    (``teacher_bn=dict(mode='frozen')``). ``mode='recalibrate'``
+    re-estimates them once, before training, on ``num_batches`` surgical
+    batches (both views, as the backbone sees them in training) and freezes
+    them again: the deterministic form of the released code's teacher, whose
+    BN stayed in train mode (see :mod:`mmdistill.models.utils.precise_bn`).
+    It needs the hook that runs it,
+    ``default_hooks.teacher_bn=dict(type='TeacherBNRecalibrationHook')``;
+    the buffer ``teacher_bn_batches`` (the number of batches used, 0 until
+    done) travels with the checkpoints, so a resume
+    does not redo it, and the exported teacher carries the new statistics.
+
     Args:
         backbone (dict): Config of the public backbone; load its weights with
             ``init_cfg`` (e.g. ``PublicPretrained``).
@@ -40,6 +53,9 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         feat_dim (int): Embedding dimension. Defaults to 128.
         momentum (float): mmengine EMA momentum of the key head: 0.001 means
             the paper's 0.999.
+        teacher_bn (dict): BN statistics of the frozen backbone: ``mode``
+            ``'frozen'`` (the public statistics, the default) or
+            ``'recalibrate'`` with ``num_batches`` (defaults to 200).
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
@@ -53,6 +69,7 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
                  queue_len: int = 2048,
                  feat_dim: int = 128,
                  momentum: float = 0.001,
+                 teacher_bn: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
         super().__init__(
@@ -68,6 +85,26 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        self.teacher_bn = _teacher_bn_options(teacher_bn)
+        if self.teacher_bn['mode'] == 'recalibrate':
+            self.register_buffer('teacher_bn_batches',
+                                 torch.zeros((), dtype=torch.long))
+
+    @property
+    def teacher_bn_pending(self) -> bool:
+        """Whether the backbone's BN statistics still await recalibration."""
+        return (self.teacher_bn['mode'] == 'recalibrate'
+                and int(self.teacher_bn_batches) == 0)
+
+    def recalibrate_teacher_bn(
+            self, batches: Iterable[List[torch.Tensor]]) -> int:
+        """Re-estimate the backbone's BN statistics on preprocessed batches
+        of views (precise BN) and mark it done; returns the batch count."""
+        count = recalibrate_batch_norms(
+            self.backbone, (torch.cat(views) for views in batches))
+        self.backbone.eval()
+        self.teacher_bn_batches.fill_(count)
+        return count
 
     def train(self, mode: bool = True) -> 'SPT':
         """Set train mode everywhere except the frozen backbone."""
@@ -86,6 +123,12 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         Returns:
             Dict[str, torch.Tensor]: ``loss``.
         """
+        if self.teacher_bn_pending:
+            raise RuntimeError(
+                "model.teacher_bn=dict(mode='recalibrate') but the backbone's "
+                "BatchNorm statistics were not re-estimated: add "
+                "default_hooks.teacher_bn=dict(type="
+                "'TeacherBNRecalibrationHook') to the config.")
         self._enqueue_pending()
         im_q, im_k = inputs
         with torch.no_grad():
@@ -102,3 +145,17 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         loss = self.head.loss(l_pos, l_neg)
         self._defer_enqueue(k)
         return dict(loss=loss)
+
+
+def _teacher_bn_options(teacher_bn: Optional[dict]) -> dict:
+    """``teacher_bn`` with its defaults, checked."""
+    options = {'mode': 'frozen', 'num_batches': 200, **(teacher_bn or {})}
+    if options['mode'] not in BN_MODES or set(options) != {
+            'mode', 'num_batches'}:
+        raise ValueError(
+            f"model.teacher_bn must be dict(mode=..., num_batches=...) with "
+            f"mode one of {BN_MODES}, got {teacher_bn!r}")
+    if options['num_batches'] < 1:
+        raise ValueError(f"model.teacher_bn.num_batches must be >= 1, got "
+                         f"{options['num_batches']}")
+    return options

@@ -2,13 +2,16 @@
 
 Importing this package registers mmdistill's ``Pretrained`` weight
 initializer (``init_cfg=dict(type='Pretrained', _scope_='mmdistill', ...)``)
-and the ``efficientnet-lite0://imagenet`` checkpoint scheme. Every load into
+and the ``efficientnet-lite0://imagenet`` and
+``efficientnet-lite2://imagenet`` checkpoint schemes. Every load into
 a module goes through the one exact-fit check of :mod:`.fit`; the layout of
 an exported SPT teacher is :mod:`.teacher_export`.
 """
-from .efficientnet_lite0 import (IMAGENET_URI, MEAN, STD,
-                                 build_efficientnet_lite0_classifier,
-                                 efficientnet_lite0_to_timm)
+from .efficientnet_lite import (IMAGENET_URI, MEAN, STD, VARIANTS,
+                                build_efficientnet_lite0_classifier,
+                                build_efficientnet_lite_classifier,
+                                efficientnet_lite0_to_timm,
+                                efficientnet_lite_to_timm)
 from .fit import KeyMatch, load_exact, match_state_dict
 from .formats import (FORMATS, convert_checkpoint, convert_state_dict,
                       detect_format, source_parts, strip_ddp_prefix)
@@ -18,9 +21,11 @@ from .teacher_export import TEACHER_PARTS, export_teacher, spt_teacher_weights
 __all__ = [
     'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'TEACHER_PARTS',
     'WEIGHT_INITIALIZERS',
-    'KeyMatch', 'PublicPretrainedInit', 'build_efficientnet_lite0_classifier',
-    'convert_checkpoint', 'convert_state_dict', 'detect_format',
-    'efficientnet_lite0_to_timm',
+    'VARIANTS', 'KeyMatch', 'PublicPretrainedInit',
+    'build_efficientnet_lite0_classifier',
+    'build_efficientnet_lite_classifier', 'convert_checkpoint',
+    'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
+    'efficientnet_lite_to_timm',
     'export_teacher',
     'load_exact', 'match_state_dict', 'source_parts', 'spt_teacher_weights',
     'strip_ddp_prefix'

