@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger, print_log
 from mmpretrain.datasets import BaseDataset
 
 from ..registry import DATASETS, VIDEO_DATASETS
-from .annotations import read_frame_annotation
+from .prepared_annotations import read_frame_annotation
 from .errors import SurgicalDataError
 from ..utils.fileio import write_text_atomic
 from .layout import META_FILE, annotation_path, frame_path, load_meta
