@@ -2,7 +2,7 @@
 from . import feature_sequences, transforms  # noqa: F401
 from .errors import SurgicalDataError
 from .fov import cut_fov, fov_box
-from .frames import SurgicalFrames, SurgicalPhaseFrames
+from .frames import LowDataSubset, SurgicalFrames, SurgicalPhaseFrames
 from .layout import load_meta
 from .prepared_annotations import (FrameAnnotation, read_frame_annotation,
                                    write_frame_annotation)
@@ -16,7 +16,7 @@ from .synthetic import generate_synthetic_dataset
 from .verification import find_bad_frames
 
 __all__ = [
-    'CHOLEC80_TOOLS', 'FrameAnnotation', 'PreparationSummary',
+    'CHOLEC80_TOOLS', 'FrameAnnotation', 'LowDataSubset', 'PreparationSummary',
     'PrepareOptions', 'SurgicalDataError', 'SurgicalFrames',
     'SurgicalPhaseFrames', 'ToolAnnotation', 'VideoSource', 'cut_fov',
     'find_bad_frames', 'find_sources', 'fov_box', 'generate_synthetic_dataset',
