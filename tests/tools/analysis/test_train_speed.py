@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 TOOL = osp.join(ROOT, 'tools', 'analysis', 'train_speed.py')
 SPEED = osp.join(ROOT, 'configs', 'benchmarks', 'speed')
 MOCO = osp.join(SPEED, 'mocov2_resnet18_1xb32_speed.py')
