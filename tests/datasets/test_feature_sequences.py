@@ -9,6 +9,15 @@ from mmengine.dataset import pseudo_collate
 from mmdistill.datasets.feature_sequences import PhaseFeatureSequences
 from mmdistill.registry import DATASETS, MODELS, VIDEO_DATASETS
 
+from feature_dirs import write_feature_dir
+
+
+@pytest.fixture
+def feature_dir(tmp_path):
+    """Factory: ``feature_dir(videos)`` writes them under ``tmp_path``."""
+    return lambda videos, **kwargs: write_feature_dir(
+        str(tmp_path), videos, **kwargs)
+
 
 @pytest.fixture
 def videos():
