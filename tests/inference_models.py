@@ -104,7 +104,7 @@ def _write_features(inferencer: PhaseInferencer, models: TrainedModels,
             file=f'{name}.npy',
             num_frames=len(feats),
             labels=labels.tolist(),
-            videos='train')
+            split='train')
     index = dict(
         feature_dim=int(feats.shape[1]),
         fps=1,
