@@ -65,8 +65,8 @@ def knn_monitor_cfg(data_root: str) -> dict:
         split_scheme='synthetic',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])
     return dict(
-        memory_dataset=dict(dataset, split='train'),
-        query_dataset=dict(dataset, split='val'),
+        memory_dataset=dict(dataset, videos='train'),
+        query_dataset=dict(dataset, videos='val'),
         memory_size=31,
         query_size=None,
         k=5,

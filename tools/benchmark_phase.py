@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         '--seeds-per-fraction',
         type=int,
         default=3,
-        help='low-data seeds (split_seed 0..N-1, fixed video subsets) per '
+        help='low-data seeds (low_data_seed 0..N-1, fixed video subsets) per '
         'fraction < 1')
     frame = parser.add_mutually_exclusive_group()
     frame.add_argument(

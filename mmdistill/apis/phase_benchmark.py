@@ -7,7 +7,7 @@ paper's downstream protocol, in stages (:mod:`.stages`) recorded for resuming
 1. ``frame``: fine-tune or linear-probe the backbone on the labelled frames
    (the checkpoint goes to ``model.backbone.init_cfg.checkpoint``, the
    fraction and seed to the training dataset's ``fraction`` and
-   ``split_seed``); keep the best checkpoint on validation, or the last one
+   ``low_data_seed``); keep the best checkpoint on validation, or the last one
    without validation;
 2. ``features``: per-frame features of the run's labelled training videos and
    of the validation and test videos (:mod:`.feature_extraction`);
@@ -27,7 +27,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -86,7 +86,7 @@ class Settings:
         options['model.backbone.init_cfg.checkpoint'] = run.checkpoint
         if run.fraction < 1:
             options['train_dataloader.dataset.fraction'] = run.fraction
-            options['train_dataloader.dataset.split_seed'] = run.seed
+            options['train_dataloader.dataset.low_data_seed'] = run.seed
         return options
 
     def temporal_options_of(self, features: dict, validate: bool) -> dict:
@@ -172,6 +172,11 @@ def benchmark_run(settings: Settings, run: Run,
     return RunResult.from_outputs(tested), frame['train_videos']
 
 
+def listed_videos(videos: Union[str, Sequence[str], None]) -> List[str]:
+    """Explicit video ids of a dataset's ``videos``; none for a split name."""
+    return [] if videos is None or isinstance(videos, str) else list(videos)
+
+
 def guard_splits(settings: Settings) -> Dict[str, List[str]]:
     """Run the split guard on both configs; the frame config's videos per
     split.
@@ -186,7 +191,7 @@ def guard_splits(settings: Settings) -> Dict[str, List[str]]:
         temporal = load_config(settings.temporal_config,
                                settings.temporal_options)
         explicit = {
-            split: temporal[key].dataset.get('videos') or []
+            split: listed_videos(temporal[key].dataset.get('videos'))
             for split, key in (('train', 'train_dataloader'),
                                ('val', 'val_dataloader')) if temporal.get(key)
         }

@@ -133,7 +133,7 @@ def protocol_card(protocol: Protocol) -> List[str]:
         f'{protocol.selection}',
         f'- Labels: {fractions} of the labelled training videos; below '
         '100 % a fixed subset of videos per low-data seed (the datasets\' '
-        f'`split_seed`), the same for every method. Seeds: {seeds}',
+        f'`low_data_seed`), the same for every method. Seeds: {seeds}',
         METRIC_CONVENTIONS,
         '- Statistics: mean ± sample standard deviation over the seeds; '
         f'[{CONFIDENCE:.0%} CI]: percentile bootstrap over test videos '

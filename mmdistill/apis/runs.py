@@ -3,7 +3,7 @@
 A *run* fine-tunes one method's checkpoint on one label fraction of the
 training videos; below 100 % the labelled videos are the fixed subset of a
 low-data *seed* (:func:`mmdistill.datasets.low_data_subset`, the dataset's
-``split_seed``), the same videos for every method, so methods compare on
+``low_data_seed``), the same videos for every method, so methods compare on
 equal data.
 """
 import os.path as osp

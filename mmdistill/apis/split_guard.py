@@ -62,9 +62,8 @@ def _test_split_keys(cfg: Config) -> List[str]:
     for split in ('train', 'val'):
         loader = cfg.get(LOADERS[split])
         dataset = loader.get('dataset') if loader else None
-        for key in ('split', 'videos'):
-            if dataset and dataset.get(key) == TEST_SPLIT:
-                found.append(f"{LOADERS[split]}.dataset.{key}='test'")
+        if dataset and dataset.get('videos') == TEST_SPLIT:
+            found.append(f"{LOADERS[split]}.dataset.videos='test'")
     return found
 
 

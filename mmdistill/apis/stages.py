@@ -8,18 +8,24 @@ per-video scores from the phase metric. Outputs ending in ``_path`` are
 files kept for people and for resuming (:mod:`.stage_record`).
 """
 import gc
+import json
 import os.path as osp
+from dataclasses import asdict
 from typing import Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 
 from mmdistill.evaluation import PhaseMetric
+from mmdistill.utils.fileio import write_text_atomic
 from .feature_extraction import extract_features
 from .runner import build_runner, has_validation, load_config, phase_metrics
 from .split_guard import dataset_videos
 from .video_scores import video_scores
+
+LOW_DATA_FILE = 'low_data.json'
 
 
 def check_selection(cfg: Config) -> None:
@@ -79,9 +85,12 @@ def train_stage(config: str, options: dict, work_dir: str) -> dict:
     folder).
 
     Returns:
-        ``checkpoint_path`` (the model-selected checkpoint) and
+        ``checkpoint_path`` (the model-selected checkpoint),
         ``train_videos`` (the videos trained on: a low-data subset is chosen
-        when the dataset is built).
+        when the dataset is built) and, for a low-data subset,
+        ``low_data_path``: the subset
+        (:class:`mmdistill.datasets.frames.LowDataSubset`) written for
+        people to read.
     """
     cfg = load_config(config, options)
     check_selection(cfg)
@@ -89,9 +98,16 @@ def train_stage(config: str, options: dict, work_dir: str) -> dict:
     runner = build_runner(
         cfg, work_dir=work_dir, resume=resume, unique_name=True)
     runner.train()
+    dataset = runner.train_dataloader.dataset
     outputs = dict(
         checkpoint_path=selected_checkpoint(runner, has_validation(cfg)),
-        train_videos=dataset_videos(runner.train_dataloader.dataset))
+        train_videos=dataset_videos(dataset))
+    low_data = getattr(dataset, 'low_data', None)
+    if low_data is not None:
+        outputs['low_data_path'] = osp.join(work_dir, LOW_DATA_FILE)
+        if is_main_process():
+            write_text_atomic(outputs['low_data_path'],
+                              json.dumps(asdict(low_data), indent=2) + '\n')
     del runner
     # The Runner and its loops reference each other: collect them now, so
     # the model's memory and dataloader workers go before the next stage.

@@ -4,7 +4,7 @@ The bootstrap over test videos (:mod:`.statistics`) recomputes each metric
 on resampled videos, so it needs each video's share of the metric and the
 evaluator's way of combining them:
 
-* official (relaxed, :mod:`mmdistill.evaluation.official`): accuracy is a
+* official (relaxed, :mod:`mmdistill.evaluation.relaxed`): accuracy is a
   mean over videos; Jaccard, precision and recall are per phase (values
   above 100 clipped), nanmean over videos, then mean over phases (precision:
   nanmean);
@@ -18,7 +18,7 @@ from typing import Dict, Mapping, Optional, Tuple
 import numpy as np
 
 from mmdistill.datasets.phases import get_phases
-from mmdistill.evaluation.official import evaluate_video, nanmean
+from mmdistill.evaluation.relaxed import evaluate_video, nanmean
 from mmdistill.evaluation.strict import strict_report
 
 #: Metrics of the tables per mode, in column order.

@@ -1,4 +1,5 @@
-"""The error raised for bad surgical-video input."""
+"""The errors raised for bad surgical-video input and dataset arguments."""
+from typing import Any, Dict
 
 
 class SurgicalDataError(ValueError):
@@ -21,3 +22,18 @@ class SurgicalDataError(ValueError):
 
     def __str__(self) -> str:
         return f'{self.path}: {self.problem}'
+
+
+def reject_renamed(cls: str, kwargs: Dict[str, Any],
+                   renamed: Dict[str, str]) -> None:
+    """Refuse keyword arguments that were renamed.
+
+    Raises:
+        TypeError: Naming the old and the new keyword.
+    """
+    for old, new in renamed.items():
+        if old in kwargs:
+            raise TypeError(
+                f'{cls} got the keyword {old}={kwargs[old]!r}; it is now '
+                f'called {new}= (set {new}={kwargs[old]!r} in the dataset '
+                'config)')

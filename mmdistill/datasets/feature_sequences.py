@@ -12,6 +12,7 @@ from mmengine.dataset import BaseDataset
 from mmpretrain.structures import DataSample
 
 from mmdistill.registry import DATASETS, VIDEO_DATASETS
+from .errors import reject_renamed
 from .feature_index import index_path, read_feature_index
 
 
@@ -28,10 +29,10 @@ class PhaseFeatureSequences(BaseDataset):
 
     Args:
         feature_dir: Directory holding ``index.json`` and the ``.npy`` files.
-        videos: Videos to use, in this order; default all videos of the index
-            (in index order) that match ``split``.
-        split: Keep only videos whose index entry has this ``split`` (the
-            ``--split`` they were extracted with); None keeps all.
+        videos: Explicit videos to use, in this order; or a split name, which
+            keeps the videos of the index (in index order) whose entry has
+            that ``split`` (the ``--split`` they were extracted with); None
+            (the default) keeps all.
         pipeline: Transforms applied before packing, to a dict with
             ``feats`` (float32 [T, D] array), ``gt_phase`` (int64 [T] array),
             ``video_name`` and ``num_frames``; default none.
@@ -42,14 +43,15 @@ class PhaseFeatureSequences(BaseDataset):
 
     def __init__(self,
                  feature_dir: str,
-                 videos: Optional[Sequence[str]] = None,
-                 split: Optional[str] = None,
+                 videos: Union[str, Sequence[str], None] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
                  **kwargs) -> None:
+        reject_renamed(type(self).__name__, kwargs, dict(split='videos'))
         self.feature_dir = feature_dir
-        self.videos = None if videos is None else list(videos)
-        self.split = split
+        self.split = videos if isinstance(videos, str) else None
+        self.videos = (None if videos is None or self.split is not None else
+                       list(videos))
         super().__init__(
             ann_file=index_path(feature_dir),
             pipeline=list(pipeline),
@@ -73,7 +75,7 @@ class PhaseFeatureSequences(BaseDataset):
                 raise ValueError(
                     f'No video of {self.ann_file} was extracted with split '
                     f'{self.split!r}; run tools/extract_features.py with '
-                    f'--split {self.split} or pass `videos` instead.')
+                    f'--split {self.split} or list the `videos`.')
         data_list = []
         for name in names:
             entry = entries[name]

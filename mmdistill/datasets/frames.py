@@ -6,19 +6,15 @@ and linear probes. Both read ``meta.json`` (``ann_file``), list frames
 ordered by video then frame, and check that every listed frame exists, so a
 half-prepared data root fails at construction, not mid-epoch.
 """
-import json
-import os
-import os.path as osp
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from mmengine.dist import is_main_process
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from ..registry import DATASETS, VIDEO_DATASETS
-from .annotations import read_frame_annotation
-from .errors import SurgicalDataError
-from ..utils.fileio import write_text_atomic
+from .prepared_annotations import read_frame_annotation
+from .errors import SurgicalDataError, reject_renamed
 from .layout import META_FILE, annotation_path, frame_path, load_meta
 from .splits import low_data_subset, resolve_split
 from .verification import check_frame_files
@@ -64,10 +60,27 @@ def _select_videos(meta: Dict[str, Any], meta_path: str,
     return list(videos)
 
 
-def _log_dir() -> Optional[str]:
-    """Folder of the current runner's log file (``work_dir/<timestamp>``)."""
-    log_file = MMLogger.get_current_instance().log_file
-    return osp.dirname(log_file) if log_file else None
+@dataclass(frozen=True)
+class LowDataSubset:
+    """The videos a low-data dataset chose, and from what.
+
+    Attributes:
+        selection (str | Sequence[str]): The ``videos`` argument (a split
+            name or explicit ids).
+        split_scheme (str): The split scheme naming the split.
+        pool (list[str]): The videos drawn from.
+        videos (list[str]): The chosen subset.
+        num_videos (int, optional): The requested size.
+        fraction (float, optional): The requested share.
+        seed (int): The low-data seed.
+    """
+    selection: Union[str, Sequence[str]]
+    split_scheme: str
+    pool: List[str]
+    videos: List[str]
+    num_videos: Optional[int]
+    fraction: Optional[float]
+    seed: int
 
 
 @DATASETS.register_module()
@@ -97,6 +110,9 @@ class SurgicalFrames(BaseDataset):
                  fps: Optional[float] = None,
                  sample_every: int = 1,
                  **kwargs) -> None:
+        reject_renamed(
+            type(self).__name__, kwargs,
+            dict(split='videos', split_seed='low_data_seed'))
         self.video_selection = videos
         self.split_scheme = split_scheme
         self.videos: List[str] = []
@@ -151,49 +167,47 @@ class SurgicalPhaseFrames(SurgicalFrames):
     then frame. Classes are the phase names of ``meta.json``.
 
     Low-data training (the paper fine-tunes on 12.5 % / 25 % of the labelled
-    training videos) takes a fixed seeded subset of the split
+    training videos) takes a fixed seeded subset of the videos
     (:func:`mmdistill.datasets.splits.low_data_subset`); the chosen videos
-    are logged and written as JSON to ``record_dir``, by default the current
-    runner's log folder ``work_dir/<timestamp>/``.
+    are logged and kept in :attr:`low_data`, for the caller to record.
 
     Args:
         data_root (str): Output of ``tools/data/prepare_phase_dataset.py``.
-        split (str): Split name of ``split_scheme``: ``'train'``, ``'val'``,
-            ``'test'`` (or ``'all'``).
+        videos (str | Sequence[str]): A split name of ``split_scheme``
+            (``'train'``, ``'val'``, ``'test'`` or ``'all'``) or explicit
+            video ids. Defaults to ``'train'``.
         split_scheme (str): ``'cholec80_40_8_32'`` (default),
             ``'cholec80_40_40'``, ``'m2cai16_27_14'``, ``'synthetic'`` or
             ``'all'``; see :mod:`mmdistill.datasets.splits`.
-        videos (Sequence[str], optional): Explicit video ids, replacing the
-            split's.
         num_videos (int, optional): Low-data subset of this many videos.
         fraction (float, optional): Low-data subset of this share of videos.
-        split_seed (int): Which fixed low-data subset.
+        low_data_seed (int): Which fixed low-data subset.
         fps (float, optional): Wanted rate; must divide the prepared rate.
         sample_every (int): Alternatively, keep every n-th prepared frame.
-        record_dir (str, optional): Where to write the low-data video list.
         **kwargs: ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
             ... of :class:`mmpretrain.datasets.BaseDataset`.
+
+    Attributes:
+        low_data (LowDataSubset, optional): The low-data subset chosen when
+            the data list was loaded; None without one.
     """
 
     def __init__(self,
                  data_root: str,
-                 split: str = 'train',
+                 videos: Union[str, Sequence[str]] = 'train',
                  split_scheme: str = 'cholec80_40_8_32',
-                 videos: Optional[Sequence[str]] = None,
                  num_videos: Optional[int] = None,
                  fraction: Optional[float] = None,
-                 split_seed: int = 0,
+                 low_data_seed: int = 0,
                  fps: Optional[float] = None,
                  sample_every: int = 1,
-                 record_dir: Optional[str] = None,
                  **kwargs) -> None:
-        self.split = split
-        self.low_data = dict(
-            num_videos=num_videos, fraction=fraction, seed=split_seed)
-        self.record_dir = record_dir
+        self.low_data_request = dict(
+            num_videos=num_videos, fraction=fraction, seed=low_data_seed)
+        self.low_data: Optional[LowDataSubset] = None
         super().__init__(
             data_root,
-            videos=split if videos is None else videos,
+            videos=videos,
             split_scheme=split_scheme,
             fps=fps,
             sample_every=sample_every,
@@ -205,39 +219,26 @@ class SurgicalPhaseFrames(SurgicalFrames):
     @property
     def is_low_data(self) -> bool:
         """Whether a low-data subset was requested."""
-        return (self.low_data['num_videos'] is not None
-                or self.low_data['fraction'] is not None)
-
-    def _record_subset(self, pool: List[str]) -> None:
-        print_log(
-            f'Low-data subset of split {self.split!r} ({self.split_scheme}), '
-            f'seed {self.low_data["seed"]}: {len(self.videos)} of '
-            f'{len(pool)} videos: {self.videos}',
-            logger='current')
-        folder = self.record_dir or _log_dir()
-        if folder is None or not is_main_process():
-            return
-        os.makedirs(folder, exist_ok=True)
-        name = (f'low_data_{self.split_scheme}_{self.split}_'
-                f'{len(self.videos)}of{len(pool)}_seed'
-                f'{self.low_data["seed"]}.json')
-        record = dict(
-            data_root=self.data_root,
-            split_scheme=self.split_scheme,
-            split=self.split,
-            **self.low_data,
-            videos=self.videos)
-        write_text_atomic(
-            osp.join(folder, name),
-            json.dumps(record, indent=2) + '\n')
+        return (self.low_data_request['num_videos'] is not None
+                or self.low_data_request['fraction'] is not None)
 
     def _choose_videos(self, meta: Dict[str, Any]) -> List[str]:
         pool = super()._choose_videos(meta)
         if not self.is_low_data:
             return pool
-        self.videos = low_data_subset(pool, **self.low_data)
-        self._record_subset(pool)
-        return self.videos
+        chosen = low_data_subset(pool, **self.low_data_request)
+        self.low_data = LowDataSubset(
+            selection=self.video_selection,
+            split_scheme=self.split_scheme,
+            pool=pool,
+            videos=chosen,
+            **self.low_data_request)
+        print_log(
+            f'Low-data subset of {self.video_selection!r} '
+            f'({self.split_scheme}), seed {self.low_data.seed}: '
+            f'{len(chosen)} of {len(pool)} videos: {chosen}',
+            logger='current')
+        return chosen
 
     def _frame_labels(self, meta: Dict[str, Any], video: str,
                       num_frames: int) -> Sequence[int]:

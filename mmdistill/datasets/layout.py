@@ -3,7 +3,7 @@
 ::
 
     <data_root>/frames/<video>/<k:06d>.jpg   k-th sampled frame (k / fps s)
-    <data_root>/annotations/<video>.tsv      see ``annotations.py``
+    <data_root>/annotations/<video>.tsv      see ``prepared_annotations.py``
     <data_root>/meta.json                    {"dataset", "fps", "size",
                                               "phases", "tools", "videos"}
 

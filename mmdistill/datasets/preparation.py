@@ -4,7 +4,7 @@ Per video (:func:`prepare_video`): read the official annotations, open the
 video with decord, check that both count the same frames (up to a tolerance
 for the usual off-by-a-few at the end), decode the frames sampled at ``fps``,
 cut the black margin (:mod:`.fov`), resize, and write JPEGs and the unified
-annotation (:mod:`.annotations`) in the layout of :mod:`.layout`.
+annotation (:mod:`.prepared_annotations`) in the layout of :mod:`.layout`.
 
 For a whole download (:func:`prepare_dataset`): a pool of worker processes,
 a progress bar, and resumption. A video's frames are written under a hidden
@@ -34,14 +34,14 @@ import numpy as np
 from mmengine.logging import print_log
 from tqdm import tqdm
 
-from .annotations import (CHOLEC80_TOOLS, FrameAnnotation, read_phase_file,
-                          read_tool_file, sample_tools,
-                          write_frame_annotation)
 from .errors import SurgicalDataError
 from .layout import (ANNOTATIONS_DIR, FRAMES_DIR, META_FILE,
                      PARTIAL_SUFFIX, annotation_path, dump_meta, frame_name,
                      frames_dir, load_meta, partial_path)
 from .phases import get_phases
+from .prepared_annotations import FrameAnnotation, write_frame_annotation
+from .raw_annotations import (CHOLEC80_TOOLS, read_phase_file, read_tool_file,
+                              sample_tools)
 from .sources import VideoSource, find_sources
 from ..utils.lifetime import end_with_parent
 from ..utils.pid_lock import LockHeldError, PidLock

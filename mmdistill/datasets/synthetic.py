@@ -38,7 +38,7 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .annotations import CHOLEC80_TOOLS
+from .raw_annotations import CHOLEC80_TOOLS
 from ..utils.fileio import write_text_atomic
 from .phases import CHOLEC80_PHASES
 

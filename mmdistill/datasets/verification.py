@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 
 from PIL import Image
 
-from .annotations import read_frame_annotation
+from .prepared_annotations import read_frame_annotation
 from .errors import SurgicalDataError
 from .layout import (META_FILE, annotation_path, frame_name, frames_dir,
                      load_meta)

@@ -7,7 +7,7 @@ inference the frames it was trained on (up to JPEG compression).
 
 A frame goes through three steps: decord decodes the native frame
 ``round(k * native_fps / fps)`` for sample ``k``
-(:func:`.annotations.sampled_frame_indices`), the black margin around the
+(:func:`.raw_annotations.sampled_frame_indices`), the black margin around the
 field of view is cut (:func:`.fov.cut_fov`), and the rest is resized to the
 output size with area interpolation -- stretched, as the public Cholec80
 pipelines do, or with ``keep_aspect`` padded with black to the output's
@@ -21,7 +21,7 @@ import cv2
 import decord
 import numpy as np
 
-from .annotations import sampled_frame_indices
+from .raw_annotations import sampled_frame_indices
 from .errors import SurgicalDataError
 from .fov import cut_fov
 

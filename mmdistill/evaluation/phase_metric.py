@@ -3,7 +3,7 @@
 :class:`PhaseMetric` gathers per-video phase sequences from either the
 temporal model (one sample per video) or an mmpretrain frame classifier (one
 sample per frame, grouped by video and sorted by frame) and reports the
-official relaxed metrics (:mod:`.official`), the strict video-wise ones
+official relaxed metrics (:mod:`.relaxed`), the strict video-wise ones
 (:mod:`.strict`) or both. :func:`evaluate_phases` and
 :func:`results_to_json` are shared with ``tools/analysis/eval_phase.py``.
 """
@@ -22,7 +22,7 @@ from mmdistill.registry import METRICS, VIDEO_METRICS
 from mmdistill.visualization import save_phase_figures
 from mmdistill.utils.fileio import write_text_atomic
 from .label_files import write_label_file
-from .official import official_report, relaxed_window
+from .relaxed import relaxed_report, relaxed_window
 from .strict import strict_report
 
 MODES = ('official', 'strict', 'both')
@@ -36,14 +36,14 @@ def evaluate_phases(videos: Videos, dataset: str, fps: float,
 
     Returns:
         dict: ``{'official': report}``, ``{'strict': report}`` or both, see
-        :func:`.official.official_report` and :func:`.strict.strict_report`.
+        :func:`.relaxed.relaxed_report` and :func:`.strict.strict_report`.
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}.')
     phases = get_phases(dataset)
     reports = {}
     if mode in ('official', 'both'):
-        reports['official'] = official_report(videos, phases, fps)
+        reports['official'] = relaxed_report(videos, phases, fps)
     if mode in ('strict', 'both'):
         reports['strict'] = strict_report(videos, phases)
     return reports

@@ -1,7 +1,7 @@
 """Strict (unrelaxed) phase-recognition metrics, computed video-wise.
 
 Funke et al. (2023), "Metrics Matter in Surgical Phase Recognition", show
-that the relaxed MATLAB metrics (:mod:`.official`) inflate results and that
+that the relaxed MATLAB metrics (:mod:`.relaxed`) inflate results and that
 papers aggregate them inconsistently; they recommend plain frame accuracy and
 video-wise macro metrics: per video, precision, recall, F1 and Jaccard per
 phase from the unrelaxed counts, averaged over phases, then mean +- std over
@@ -27,7 +27,7 @@ from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 
-from .official import (check_label_sequences, label_segments, nanmean,
+from .relaxed import (check_label_sequences, label_segments, nanmean,
                        std_matlab)
 
 #: IoU thresholds (percent) of the segmental F1 scores.

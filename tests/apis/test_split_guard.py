@@ -45,11 +45,11 @@ def test_overlap_with_test_videos_is_named(synthetic_data_root):
 
 def test_selection_on_the_test_split_is_named(synthetic_data_root):
     cfg = frame_config(
-        synthetic_data_root, **{'val_dataloader.dataset.split': 'test'})
+        synthetic_data_root, **{'val_dataloader.dataset.videos': 'test'})
     with pytest.raises(SplitLeakError) as err:
         check_split_leaks(cfg, config_videos(cfg))
     message = str(err.value)
-    assert "val_dataloader.dataset.split='test' selects the test split" in \
+    assert "val_dataloader.dataset.videos='test' selects the test split" in \
         message
     assert "val_dataloader uses the test videos ['video04']" in message
     assert "default_hooks.checkpoint.save_best='phase/accuracy' would " \
@@ -60,8 +60,8 @@ def test_temporal_config_is_checked_by_its_keys():
     """Before extraction there are no features: keys and explicit videos."""
     cfg = load_config(TEMPORAL)
     check_split_leaks(cfg, {}, test_videos=['video04'])
-    cfg = load_config(TEMPORAL, {'val_dataloader.dataset.split': 'test'})
-    with pytest.raises(SplitLeakError, match="val_dataloader.dataset.split="):
+    cfg = load_config(TEMPORAL, {'val_dataloader.dataset.videos': 'test'})
+    with pytest.raises(SplitLeakError, match="val_dataloader.dataset.videos="):
         check_split_leaks(cfg, {}, test_videos=['video04'])
     cfg = load_config(TEMPORAL)
     with pytest.raises(SplitLeakError,

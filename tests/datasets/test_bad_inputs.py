@@ -238,7 +238,7 @@ def test_unreadable_jpegs(prepared_copy):
 
     dataset = SurgicalPhaseFrames(
         prepared_copy,
-        split='train',
+        videos='train',
         split_scheme='synthetic',
         pipeline=[dict(type='LoadImageFromFile')],
         test_mode=True)
@@ -255,7 +255,7 @@ def test_missing_frames_and_empty_frame_folder(prepared_copy):
             match=r"frames are missing \(first: "
             r"\['000004.jpg'\]\)"):
         SurgicalPhaseFrames(
-            prepared_copy, split='train', split_scheme='synthetic')
+            prepared_copy, videos='train', split_scheme='synthetic')
     folder = osp.join(prepared_copy, 'frames', 'video01')
     for name in os.listdir(folder):
         os.remove(osp.join(folder, name))

@@ -56,7 +56,7 @@ def test_labelled_pipelines(name, spec):
     size, num_classes = spec
     cfg = load(name)
     assert cfg.data_preprocessor.num_classes == num_classes
-    assert cfg.test_dataloader.dataset.split == 'test'
+    assert cfg.test_dataloader.dataset.videos == 'test'
     assert cfg.test_dataloader.dataset.test_mode
     for pipeline in (cfg.train_pipeline, cfg.test_pipeline):
         assert pipeline[0].type == 'LoadImageFromFile'

@@ -1,5 +1,4 @@
 """SurgicalFrames and SurgicalPhaseFrames over the prepared synthetic data."""
-import json
 import os.path as osp
 import shutil
 
@@ -7,8 +6,9 @@ import pytest
 from mmaction.registry import DATASETS as MMACTION_DATASETS
 from mmengine.logging import MMLogger
 
-from mmdistill.datasets import (SurgicalDataError, SurgicalFrames,
-                                SurgicalPhaseFrames, load_meta,
+from mmdistill.datasets import (LowDataSubset, SurgicalDataError,
+                                SurgicalFrames, SurgicalPhaseFrames,
+                                load_meta, low_data_subset,
                                 read_frame_annotation)
 from mmdistill.datasets.phases import CHOLEC80_PHASES
 from mmdistill.registry import DATASETS
@@ -71,7 +71,7 @@ def test_labelled_splits(synthetic_data_root, counts):
     splits = {
         split:
         SurgicalPhaseFrames(
-            synthetic_data_root, split=split, split_scheme='synthetic')
+            synthetic_data_root, videos=split, split_scheme='synthetic')
         for split in ('train', 'val', 'test')
     }
     assert splits['train'].videos == ['video01', 'video02']
@@ -93,7 +93,7 @@ def test_labelled_dataset_in_both_registries(synthetic_data_root):
     cfg = dict(
         type='SurgicalPhaseFrames',
         data_root=synthetic_data_root,
-        split='all',
+        videos='all',
         split_scheme='all',
         sample_every=5)
     assert MMACTION_DATASETS.get('SurgicalPhaseFrames') is SurgicalPhaseFrames
@@ -103,46 +103,60 @@ def test_labelled_dataset_in_both_registries(synthetic_data_root):
     assert isinstance(frames, SurgicalFrames)
 
 
-def test_low_data_subset_is_logged_and_recorded(synthetic_data_root, tmp_path):
-    (tmp_path / 'run').mkdir()
+def test_low_data_subset_is_logged_and_returned(synthetic_data_root,
+                                                 tmp_path):
     logger = MMLogger.get_instance(
-        'low_data_test', log_file=str(tmp_path / 'run' / 'run.log'))
+        'low_data_test', log_file=str(tmp_path / 'run.log'))
     dataset = SurgicalPhaseFrames(
         synthetic_data_root,
-        split='all',
+        videos='all',
         split_scheme='all',
         num_videos=2,
-        split_seed=1)
-    assert len(dataset.videos) == 2
-    record_path = tmp_path / 'run' / 'low_data_all_all_2of4_seed1.json'
-    record = json.loads(record_path.read_text())
-    assert record['videos'] == dataset.videos
-    assert (record['num_videos'], record['fraction'],
-            record['seed']) == (2, None, 1)
+        low_data_seed=1)
+    pool = ['video01', 'video02', 'video03', 'video04']
+    assert dataset.low_data == LowDataSubset(
+        selection='all',
+        split_scheme='all',
+        pool=pool,
+        videos=low_data_subset(pool, num_videos=2, seed=1),
+        num_videos=2,
+        fraction=None,
+        seed=1)
+    assert dataset.videos == dataset.low_data.videos
     with open(logger.log_file) as f:
         assert f'2 of 4 videos: {dataset.videos}' in f.read()
+    assert list(tmp_path.iterdir()) == [tmp_path / 'run.log']
 
     again = SurgicalPhaseFrames(
         synthetic_data_root,
-        split='all',
+        videos='all',
         split_scheme='all',
         fraction=0.5,
-        split_seed=1,
-        record_dir=str(tmp_path / 'explicit'))
+        low_data_seed=1)
     assert again.videos == dataset.videos
-    assert (tmp_path / 'explicit' /
-            'low_data_all_all_2of4_seed1.json').exists()
+    assert SurgicalPhaseFrames(
+        synthetic_data_root, videos='all',
+        split_scheme='all').low_data is None
     other_seeds = {
         tuple(
             SurgicalPhaseFrames(
                 synthetic_data_root,
-                split='all',
+                videos='all',
                 split_scheme='all',
                 num_videos=2,
-                split_seed=seed).videos)
+                low_data_seed=seed).videos)
         for seed in range(6)
     }
     assert len(other_seeds) > 1
+
+
+@pytest.mark.parametrize('old, new', [('split', 'videos'),
+                                      ('split_seed', 'low_data_seed')])
+def test_renamed_keywords_name_the_new_one(synthetic_data_root, old, new):
+    with pytest.raises(TypeError, match=f'{old}=.*now called {new}='):
+        SurgicalPhaseFrames(synthetic_data_root, **{old: 'train'})
+    with pytest.raises(TypeError, match=f'now called {new}='):
+        SurgicalFrames(synthetic_data_root, **{old: 'train'})
 
 
 def test_labelled_annotation_must_match_meta(synthetic_data_root, tmp_path):
@@ -157,4 +171,4 @@ def test_labelled_annotation_must_match_meta(synthetic_data_root, tmp_path):
             SurgicalDataError,
             match=f'{tsv}: {len(rows) - 2} '
             'rows but meta.json lists'):
-        SurgicalPhaseFrames(root, split='val', split_scheme='synthetic')
+        SurgicalPhaseFrames(root, videos='val', split_scheme='synthetic')

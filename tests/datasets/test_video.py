@@ -1,10 +1,12 @@
 """The one decode path, mmdistill.datasets.video: keep_aspect on a
-non-square video."""
+non-square video, and the size argument."""
+import argparse
+
 import cv2
 import numpy as np
 import pytest
 
-from mmdistill.datasets.video import SampledVideo
+from mmdistill.datasets.video import SampledVideo, parse_size
 
 WIDTH, HEIGHT = 256, 128  # a 2:1 source
 # A red rectangle, 128 x 64 (2:1), on grey; no black margin to cut.
@@ -50,3 +52,11 @@ def test_keep_aspect_pads_a_wide_video_to_square(wide_video):
     assert frame.shape == (128, 128, 3)
     assert (frame.reshape(-1, 3).max(axis=1) > 100).all()  # no padding
     assert _red_box(frame) == ((32, 96), (32, 96))
+
+
+def test_parse_size():
+    assert parse_size('250') == (250, 250)
+    assert parse_size('320x240') == (320, 240)
+    for bad in ('abc', '0', '1x2x3'):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_size(bad)

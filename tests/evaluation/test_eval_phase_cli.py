@@ -36,7 +36,7 @@ def test_official_json_with_nulls(video_a, tmp_path):
     assert (result['dataset'], result['mode'], result['num_videos']) == \
         ('cholec80', 'official', 1)
     # One video: Packaging and Retraction are NaN -> Jaccard/recall means
-    # are NaN (null); precision uses nanmean (see test_official.py).
+    # are NaN (null); precision uses nanmean (see test_relaxed.py).
     assert result['jaccard'] == {'mean': None, 'std': None}
     assert result['recall'] == {'mean': None, 'std': None}
     assert result['precision'] == {'mean': 100.0, 'std': 0.0}

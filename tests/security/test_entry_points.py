@@ -138,9 +138,9 @@ def _benchmark_phase(world: World, path: str) -> List[str]:
     ]
 
 
-def _benchmark_train(world: World, path: str) -> List[str]:
+def _train_speed(world: World, path: str) -> List[str]:
     return [
-        'tools/analysis/benchmark_train.py', world.dsl_config, '--iters', '1',
+        'tools/analysis/train_speed.py', world.dsl_config, '--iters', '1',
         '--warmup', '0', '--image-size', '32', '--batch-size', '2',
         '--cfg-options', f'model.teacher.checkpoint={path}'
     ]
@@ -228,7 +228,7 @@ ENTRY_POINTS = (
         cli_attack='object-scalar-buffer'),
     EntryPoint('tools/benchmark_phase.py', cli=_benchmark_phase,
                cli_attack='swapped-data-pkl'),
-    EntryPoint('tools/analysis/benchmark_train.py', cli=_benchmark_train,
+    EntryPoint('tools/analysis/train_speed.py', cli=_train_speed,
                cli_attack='object-array-buffer'),
     EntryPoint('tools/infer_video.py --frame-checkpoint', cli=_infer_video),
     EntryPoint('tools/infer_video.py --temporal-checkpoint',

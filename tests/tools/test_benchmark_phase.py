@@ -287,8 +287,15 @@ def test_low_data_runs_use_their_subset_everywhere(bench):
     assert 0 < len(subset) < len(TRAIN)
     for pct, train_videos in (('100', TRAIN), ('50', subset)):
         key = f'random-a/{pct}pct/seed0'
-        assert stage_outputs(bench['work_dir'], key,
-                             'frame')['train_videos'] == train_videos
+        frame = stage_outputs(bench['work_dir'], key, 'frame')
+        assert frame['train_videos'] == train_videos
+        if pct == '100':
+            assert 'low_data_path' not in frame
+        else:
+            with open(frame['low_data_path']) as f:
+                record = json.load(f)
+            assert (record['videos'], record['pool'], record['fraction'],
+                    record['seed']) == (subset, TRAIN, 0.5, 0)
         features = stage_outputs(bench['work_dir'], key, 'features')
         with open(osp.join(features['features_path'], 'index.json')) as f:
             videos = json.load(f)['videos']
@@ -371,9 +378,9 @@ def test_other_options_in_the_same_work_dir_are_refused(bench):
 def test_test_videos_in_training_are_refused(bench):
     with pytest.raises(SplitLeakError) as err:
         benchmark(**bench['kwargs'],
-                  frame_options={'val_dataloader.dataset.split': 'test'})
+                  frame_options={'val_dataloader.dataset.videos': 'test'})
     message = str(err.value)
-    assert "val_dataloader.dataset.split='test' selects the test split" in \
+    assert "val_dataloader.dataset.videos='test' selects the test split" in \
         message
     assert f'val_dataloader uses the test videos {TEST}' in message
     assert "save_best='phase/accuracy' would select the model" in message
@@ -500,14 +507,14 @@ def test_probe_configs(name):
     test_metrics = [e['type'] for e in cfg.test_evaluator]
     assert test_metrics == ['PhaseMetric', 'Accuracy']
     assert cfg.test_evaluator[0]['mode'] == 'both'
-    assert cfg.test_dataloader.dataset.split == 'test'
+    assert cfg.test_dataloader.dataset.videos == 'test'
     if name in M2CAI16:
         # No validation split: no selection, the last epoch is used.
         assert not has_validation(cfg)
         assert cfg.default_hooks.checkpoint.save_best is None
     else:
         assert has_validation(cfg)
-        assert cfg.val_dataloader.dataset.split == 'val'
+        assert cfg.val_dataloader.dataset.videos == 'val'
         assert cfg.default_hooks.checkpoint.save_best == 'phase/accuracy'
     fraction = cfg.train_dataloader.dataset.get('fraction')
     expected = re.search(r'-([\d.]+)pct', name)

@@ -153,7 +153,7 @@ def test_demo_knn_monitor_beats_the_majority_class(teacher,
                                                    synthetic_data_root):
     from mmdistill.datasets import SurgicalPhaseFrames
     val = SurgicalPhaseFrames(
-        synthetic_data_root, split='val', split_scheme='synthetic',
+        synthetic_data_root, videos='val', split_scheme='synthetic',
         pipeline=[])
     labels = [val.get_data_info(i)['gt_label'] for i in range(len(val))]
     majority = 100. * max(labels.count(c) for c in set(labels)) / len(labels)

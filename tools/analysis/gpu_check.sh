@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every pending GPU measurement of docs/benchmark.md in one run (< 8 min on
+# Every pending GPU measurement of docs/speed.md in one run (< 8 min on
 # one H200), written as a markdown table to $OUT/gpu_check.md (or
 # work_dirs/gpu_check/gpu_check.md), each step's log next to it.
 #
@@ -70,10 +70,10 @@ DATA_OPTS="train_dataloader.dataset.data_root=$ROOT train_dataloader.dataset.spl
 MODELS="configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
 configs/spt/spt_resnet50_in1k-sup_4xb32-coslr-200e_cholec80.py \
 configs/dsl/dsl-mocov2_resnet50_4xb32-coslr-200e_cholec80.py"
-step steps-resnet50-fp32 $T_STEP $PYTHON tools/analysis/benchmark_train.py \
+step steps-resnet50-fp32 $T_STEP $PYTHON tools/analysis/train_speed.py \
     $MODELS --device $DEVICE $STEP_ARGS --random-teacher --no-memory
 if [ -n "$AMP_ARGS" ]; then
-    step steps-resnet50-amp $T_STEP $PYTHON tools/analysis/benchmark_train.py \
+    step steps-resnet50-amp $T_STEP $PYTHON tools/analysis/train_speed.py \
         $MODELS --device $DEVICE $STEP_ARGS $AMP_ARGS --random-teacher \
         --no-memory
 else
@@ -82,10 +82,10 @@ fi
 
 LOADERS="configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
 configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py"
-step loader-workers 150 $PYTHON tools/analysis/benchmark_train.py $LOADERS \
+step loader-workers 150 $PYTHON tools/analysis/train_speed.py $LOADERS \
     --skip-steps --data-workers $WORKERS $DATA_ARGS --batch-size 64 \
     --cfg-options $DATA_OPTS
-step preprocessor 60 $PYTHON tools/analysis/benchmark_train.py $LOADERS \
+step preprocessor 60 $PYTHON tools/analysis/train_speed.py $LOADERS \
     --skip-steps --device $DEVICE $PIPE_ARGS --batch-size 64
 
 TRAIN_DIR=$WORK/dist_train

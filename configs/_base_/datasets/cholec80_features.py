@@ -10,7 +10,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, feature_dir=feature_root, split='train'))
+    dataset=dict(type=dataset_type, feature_dir=feature_root, videos='train'))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -19,7 +19,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         feature_dir=feature_root,
-        split='val',
+        videos='val',
         test_mode=True))
 test_dataloader = dict(
     batch_size=1,
@@ -29,7 +29,7 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         feature_dir=feature_root,
-        split='test',
+        videos='test',
         test_mode=True))
 val_evaluator = dict(type='PhaseMetric', dataset='cholec80', fps=1)
 test_evaluator = val_evaluator

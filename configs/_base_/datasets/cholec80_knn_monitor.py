@@ -19,8 +19,8 @@ custom_hooks = [
     dict(type='KeyQueueCheckHook'),
     dict(
         type='PhaseKNNMonitorHook',
-        memory_dataset=dict(knn_dataset, split='train'),
-        query_dataset=dict(knn_dataset, split='val'),
+        memory_dataset=dict(knn_dataset, videos='train'),
+        query_dataset=dict(knn_dataset, videos='val'),
         interval=10,
         memory_size=2000,
         query_size=1000,

@@ -3,7 +3,7 @@
 # train 1-40 / test 41-80 is split_scheme='cholec80_40_40' (no val split).
 # Random 224 crop + flip for training, centre crop for evaluation, as in
 # SV-RCNet / TMRNet. Low-data fine-tuning (e.g. 12.5 % = 5 videos):
-#   train_dataloader = dict(dataset=dict(num_videos=5, split_seed=0))
+#   train_dataloader = dict(dataset=dict(num_videos=5, low_data_seed=0))
 # (or fraction=0.125); the chosen videos are logged and written to the
 # run's log folder. PhaseMetric groups frames per video through the
 # 'video' and 'frame' meta keys.
@@ -38,7 +38,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        split='train',
+        videos='train',
         split_scheme=split_scheme,
         fps=1,
         pipeline=train_pipeline))
@@ -50,7 +50,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        split='val',
+        videos='val',
         split_scheme=split_scheme,
         fps=1,
         test_mode=True,
@@ -65,7 +65,7 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        split='test',
+        videos='test',
         split_scheme=split_scheme,
         fps=1,
         test_mode=True,

@@ -3,7 +3,7 @@
 # split, so there is no val_dataloader: a config using this base sets
 # val_cfg = None (or carves a val split out of the training videos with
 # explicit videos=[...] lists). Low-data fine-tuning:
-#   train_dataloader = dict(dataset=dict(num_videos=7, split_seed=0))
+#   train_dataloader = dict(dataset=dict(num_videos=7, low_data_seed=0))
 _base_ = './cholec80_phase_frames.py'
 
 data_root = 'data/m2cai16'

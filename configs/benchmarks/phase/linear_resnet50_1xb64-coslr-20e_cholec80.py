@@ -2,7 +2,7 @@
 # train videos 1-40, model selection on val 41-48, test 49-80. Set the
 # weights with --cfg-options model.backbone.init_cfg.checkpoint=PATH.
 # Low-data probes: train_dataloader.dataset.fraction=0.125 (or 0.25) and
-# train_dataloader.dataset.split_seed=S pick fixed subsets of the videos.
+# train_dataloader.dataset.low_data_seed=S pick fixed subsets of the videos.
 # The paper's split without val (train 1-40, test 41-80, last epoch kept):
 #   train_dataloader.dataset.split_scheme=cholec80_40_40
 #   test_dataloader.dataset.split_scheme=cholec80_40_40 val_dataloader=None

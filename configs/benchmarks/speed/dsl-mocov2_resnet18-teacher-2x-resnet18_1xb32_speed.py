@@ -1,7 +1,7 @@
 # Speed comparison: dsl-mocov2_resnet18-teacher-resnet18_1xb32_speed.py with two
 # frozen SPT ResNet-18 teachers of the same size instead of one, so the ratio
 # between the two configs is the cost of one more teacher (its batched forward,
-# its weights, its queue). benchmark_train.py gives each teacher random weights
+# its weights, its queue). train_speed.py gives each teacher random weights
 # when its checkpoint is missing: speed does not depend on them.
 _base_ = './dsl-mocov2_resnet18-teacher-resnet18_1xb32_speed.py'
 

@@ -1,6 +1,6 @@
 # Speed comparison: distilled MoCo v2, random-init ResNet-18 student and the frozen
 # SPT ResNet-18 teacher of spt_resnet18_1xb32_speed.py (exported with
-# tools/model_converters/export_teacher.py). benchmark_train.py gives the teacher
+# tools/model_converters/export_teacher.py). train_speed.py gives the teacher
 # random weights when this checkpoint is missing: speed does not depend on them.
 _base_ = [
     '../../_base_/models/dsl-mocov2_resnet50.py',

@@ -1,7 +1,7 @@
 # Speed baseline: plain MoCo v2, random-init ResNet-18 (MoCo v2 head 512->512->128,
 # K=2048), Cholec80 MoCo v2 data pipeline (224 px crops), batch 32. Compared by
-# tools/analysis/benchmark_train.py with the SPT teacher and the distilled student of
-# this folder; the CPU model steps run at --image-size 112 (docs/benchmark.md).
+# tools/analysis/train_speed.py with the SPT teacher and the distilled student of
+# this folder; the CPU model steps run at --image-size 112 (docs/speed.md).
 _base_ = [
     '../../_base_/models/mocov2_resnet50.py',
     '../../_base_/datasets/cholec80_bs32_mocov2.py',

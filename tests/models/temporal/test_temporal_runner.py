@@ -7,7 +7,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'temporal',
                   'tecno_1xb1-10e_synthetic-features.py')
 D, NUM_PHASES = 16, 7

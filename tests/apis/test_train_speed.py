@@ -1,6 +1,5 @@
-"""tools/analysis/benchmark_train.py: interleaving, numbers, end to end."""
-import importlib.util
-import json
+"""mmdistill.apis.train_speed: interleaving, numbers, memory, teachers."""
+import argparse
 import os.path as osp
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmdistill.apis import train_speed as bench
 from mmdistill.models.algorithms import FrozenTeacher
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -17,18 +17,6 @@ SPEED = osp.join(REPO, 'configs', 'benchmarks', 'speed')
 MOCO = osp.join(SPEED, 'mocov2_resnet18_1xb32_speed.py')
 SPT = osp.join(SPEED, 'spt_resnet18_1xb32_speed.py')
 DSL = osp.join(SPEED, 'dsl-mocov2_resnet18-teacher-resnet18_1xb32_speed.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_train',
-        osp.join(REPO, 'tools', 'analysis', 'benchmark_train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_tool()
 
 
 class FakeStep:
@@ -71,15 +59,15 @@ def test_model_rows_medians_and_ratios():
 
 
 def test_reset_peak_rss_sees_a_new_allocation():
-    # In a fresh process, as the tool's memory probe runs: a long-lived
-    # process (this pytest run) may satisfy the block from pages it already
-    # holds, and then no RSS growth shows.
+    # In a fresh process, as the memory probe runs: a long-lived process
+    # (this pytest run) may satisfy the block from pages it already holds,
+    # and then no RSS growth shows.
     code = (
-        'import runpy, torch\n'
-        f'bench = runpy.run_path({osp.join(REPO, "tools", "analysis", "benchmark_train.py")!r})\n'
-        'baseline = bench["reset_peak_rss"]()\n'
-        'block = torch.ones(64 * bench["MIB"] // 4)  # 64 MiB, pages touched\n'
-        'print(bench["_proc_status_mib"]("VmHWM") - baseline)\n')
+        'import torch\n'
+        'from mmdistill.apis import train_speed as bench\n'
+        'baseline = bench.reset_peak_rss()\n'
+        'block = torch.ones(64 * bench.MIB // 4)  # 64 MiB, pages touched\n'
+        'print(bench._proc_status_mib("VmHWM") - baseline)\n')
     out = subprocess.run([sys.executable, '-c', code], check=True,
                          capture_output=True, text=True).stdout
     assert 64 <= float(out.split()[-1]) < 80
@@ -101,7 +89,7 @@ def test_speed_configs_compare_like_with_like():
 def test_missing_data_root_is_skipped_with_a_hint(capsys):
     cfg = Config.fromfile(MOCO)
     cfg.train_dataloader.dataset.data_root = '/nonexistent/cholec80'
-    args = bench.parse_args([MOCO, '--data-workers', '0'])
+    args = argparse.Namespace(data_workers=[0], data_batches=20, warmup=3)
     assert bench.benchmark_data(dict(moco=cfg), args) == []
     printed = capsys.readouterr().out
     assert "dataset root '/nonexistent/cholec80' does not exist" in printed
@@ -117,50 +105,3 @@ def test_random_teacher_loads_as_spt_export(tmp_path):
     assert loaded.embed_dim == 128
     assert torch.equal(loaded.neck.mlp[0].weight,
                        loaded.momentum_neck.mlp[0].weight)
-
-
-def test_amp_needs_cuda():
-    with pytest.raises(SystemExit):
-        bench.parse_args([MOCO, '--amp'])
-
-
-def tiny_configs(folder):
-    """The MoCo v2 and distilled speed configs with 8 base channels."""
-    tiny = ("backbone=dict(base_channels=8, stem_channels=8), "
-            "neck=dict(in_channels=64, hid_channels=32)")
-    paths = dict(moco=folder / 'tiny_moco.py', dsl=folder / 'tiny_dsl.py')
-    paths['moco'].write_text(f"_base_ = '{MOCO}'\nmodel = dict({tiny})\n")
-    paths['dsl'].write_text(
-        f"_base_ = '{DSL}'\nmodel = dict({tiny}, teacher=dict({tiny}))\n")
-    return str(paths['moco']), str(paths['dsl'])
-
-
-def test_two_configs_end_to_end(synthetic_data_root, tmp_path, capsys):
-    out = tmp_path / 'results.json'
-    bench.main([
-        *tiny_configs(tmp_path), '--batch-size', '4', '--image-size', '32',
-        '--warmup', '1', '--iters', '2', '--data-workers', '0',
-        '--data-batches', '2', '--random-teacher', '--out', str(out),
-        '--cfg-options',
-        f'train_dataloader.dataset.data_root={synthetic_data_root}',
-        'train_dataloader.dataset.split_scheme=synthetic'
-    ])
-    printed = capsys.readouterr().out
-    results = json.loads(out.read_text())
-    moco, dsl = results['models']
-    assert (moco['config'], dsl['config']) == ('tiny_moco', 'tiny_dsl')
-    assert results['settings']['batch_size'] == {moco['config']: 4,
-                                                 dsl['config']: 4}
-    assert moco['step_ms_ratio'] == 1.
-    assert dsl['step_ms_ratio'] == pytest.approx(
-        dsl['step_ms'] / moco['step_ms'])
-    assert dsl['images_per_s'] == pytest.approx(4000 / dsl['step_ms'])
-    assert dsl['peak_memory_mib_ratio'] == pytest.approx(
-        dsl['peak_memory_mib'] / moco['peak_memory_mib'])
-    (data_row, ) = results['data']
-    assert data_row['config'] == moco['config']
-    assert data_row['workers'] == 0 and data_row['images_per_s'] > 0
-    assert 'tiny_dsl: random teacher weights' in printed
-    assert f'| {dsl["config"]} | {dsl["step_ms"]:.0f} |' in printed
-    assert f'{dsl["step_ms_ratio"]:.2f} |' in printed
-    assert '| data pipeline of | workers | images/s |' in printed

@@ -1,4 +1,4 @@
-"""Official Cholec80 / M2CAI16 annotation files and the unified per-frame TSV.
+"""Official Cholec80 / M2CAI16 annotation files and their time sampling.
 
 Official files (both datasets, one row per frame of the 25 fps video)::
 
@@ -9,24 +9,16 @@ Official files (both datasets, one row per frame of the 25 fps video)::
 
 The official evaluation scripts of both datasets read the phase files with
 one header line; :func:`read_phase_file` also accepts a file without it. Tool
-files list every 25th frame.
-
-Unified format, one file per prepared video (``annotations/<video>.tsv``)::
-
-    frame   phase   [Grasper ... SpecimenBag]
-    0       0       [1 ... 0]
-
-where ``frame`` is the index ``k`` of the sampled frame (``k / fps`` seconds
-into the video, ``frames/<video>/<k:06d>.jpg``) and ``phase`` the id in the
-dataset's vocabulary (:func:`mmdistill.datasets.phases.get_phases`).
+files list every 25th frame. Only the preparation reads these files; the
+runtime datasets read the prepared TSV of :mod:`.prepared_annotations`.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import numpy as np
 
 from .errors import SurgicalDataError
-from ..utils.fileio import write_text_atomic
+from .text_rows import data_lines, is_int
 
 CHOLEC80_TOOLS: Tuple[str, ...] = ('Grasper', 'Bipolar', 'Hook', 'Scissors',
                                    'Clipper', 'Irrigator', 'SpecimenBag')
@@ -46,40 +38,6 @@ class ToolAnnotation:
     presence: np.ndarray
 
 
-@dataclass(frozen=True)
-class FrameAnnotation:
-    """Unified labels of one prepared video.
-
-    Attributes:
-        phases (np.ndarray): Phase id of each sampled frame ``k``.
-        tools (np.ndarray, optional): ``(frames, tools)`` 0/1 presence.
-        tool_names (tuple[str]): Names of the tool columns.
-    """
-    phases: np.ndarray
-    tools: Optional[np.ndarray] = None
-    tool_names: Tuple[str, ...] = ()
-
-
-def _data_lines(path: str, what: str) -> List[Tuple[int, List[str]]]:
-    """Non-blank lines of ``path`` as (line number, fields)."""
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        raise SurgicalDataError(path, f'missing {what} file') from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SurgicalDataError(path,
-                                f'cannot read {what} file ({e})') from None
-    rows = [(n, line.split()) for n, line in enumerate(lines, 1)
-            if line.strip()]
-    if not rows:
-        raise SurgicalDataError(path, f'empty {what} file')
-    return rows
-
-
-def _is_int(text: str) -> bool:
-    return text.lstrip('-').isdigit()
-
 
 def read_phase_file(path: str, phases: Sequence[str]) -> np.ndarray:
     """Read an official phase file into one phase id per native frame.
@@ -98,8 +56,8 @@ def read_phase_file(path: str, phases: Sequence[str]) -> np.ndarray:
             ``<frame> <phase>``, frames do not run 0, 1, 2, ... or a phase
             name is not in ``phases``.
     """
-    rows = _data_lines(path, 'phase annotation')
-    if not _is_int(rows[0][1][0]):
+    rows = data_lines(path, 'phase annotation')
+    if not is_int(rows[0][1][0]):
         (n, header), rows = rows[0], rows[1:]
         if [h.lower() for h in header] != ['frame', 'phase']:
             raise SurgicalDataError(
@@ -108,7 +66,7 @@ def read_phase_file(path: str, phases: Sequence[str]) -> np.ndarray:
     ids = {name: i for i, name in enumerate(phases)}
     labels = np.empty(len(rows), dtype=np.int64)
     for expected, (n, fields) in enumerate(rows):
-        if len(fields) != 2 or not _is_int(fields[0]):
+        if len(fields) != 2 or not is_int(fields[0]):
             raise SurgicalDataError(
                 path, f'line {n}: expected "<frame><TAB><phase>", got '
                 f'{" ".join(fields)!r}')
@@ -134,7 +92,7 @@ def read_tool_file(path: str) -> ToolAnnotation:
             a row has the wrong number of columns or non-0/1 values, or the
             frames are not increasing.
     """
-    rows = _data_lines(path, 'tool annotation')
+    rows = data_lines(path, 'tool annotation')
     (_, header), rows = rows[0], rows[1:]
     if header[0].lower() != 'frame' or len(header) < 2:
         raise SurgicalDataError(
@@ -144,7 +102,7 @@ def read_tool_file(path: str) -> ToolAnnotation:
         raise SurgicalDataError(path, 'has a header but no rows')
     table = np.empty((len(rows), len(header)), dtype=np.int64)
     for i, (n, fields) in enumerate(rows):
-        if len(fields) != len(header) or not all(map(_is_int, fields)):
+        if len(fields) != len(header) or not all(map(is_int, fields)):
             raise SurgicalDataError(
                 path, f'line {n}: expected {len(header)} integers, got '
                 f'{" ".join(fields)!r}')
@@ -199,54 +157,3 @@ def sample_tools(tools: ToolAnnotation, indices: np.ndarray,
             f'the last tool row is frame {tools.frames[-1]} but frames up '
             f'to {indices[-1]} need tool labels')
     return tools.presence[rows]
-
-
-def write_frame_annotation(path: str, annotation: FrameAnnotation) -> None:
-    """Write ``annotation`` as a unified TSV (atomically)."""
-    columns = ['frame', 'phase', *annotation.tool_names]
-    lines = ['\t'.join(columns)]
-    for k, phase in enumerate(annotation.phases):
-        row = [str(k), str(int(phase))]
-        if annotation.tools is not None:
-            row += [str(int(v)) for v in annotation.tools[k]]
-        lines.append('\t'.join(row))
-    write_text_atomic(path, '\n'.join(lines) + '\n')
-
-
-def read_frame_annotation(path: str,
-                          num_phases: Optional[int] = None) -> FrameAnnotation:
-    """Read a unified TSV written by :func:`write_frame_annotation`.
-
-    Args:
-        path (str): ``annotations/<video>.tsv``.
-        num_phases (int, optional): If given, phase ids must be below it.
-
-    Raises:
-        SurgicalDataError: If the header is not ``frame, phase, [tools]``,
-            frames do not run 0, 1, 2, ..., or a value is invalid.
-    """
-    rows = _data_lines(path, 'annotation')
-    (_, header), rows = rows[0], rows[1:]
-    if header[:2] != ['frame', 'phase']:
-        raise SurgicalDataError(
-            path, f'line 1: expected header "frame<TAB>phase[<TAB>tools]", '
-            f'got {" ".join(header)!r}; re-run the preparation')
-    table = np.empty((len(rows), len(header)), dtype=np.int64)
-    for k, (n, fields) in enumerate(rows):
-        if len(fields) != len(header) or not all(map(_is_int, fields)):
-            raise SurgicalDataError(
-                path, f'line {n}: expected {len(header)} integers, got '
-                f'{" ".join(fields)!r}')
-        table[k] = [int(x) for x in fields]
-        if table[k, 0] != k:
-            raise SurgicalDataError(
-                path, f'line {n}: frame {table[k, 0]} where {k} was expected')
-    phases = table[:, 1]
-    if len(phases) and (phases.min() < 0 or (num_phases is not None
-                                             and phases.max() >= num_phases)):
-        raise SurgicalDataError(
-            path, f'phase ids must lie in [0, {num_phases}); found '
-            f'{phases.min()}..{phases.max()}')
-    tool_names = tuple(header[2:])
-    tools = table[:, 2:].astype(np.uint8) if tool_names else None
-    return FrameAnnotation(phases, tools, tool_names)

@@ -9,6 +9,15 @@ from mmengine.dataset import pseudo_collate
 from mmdistill.datasets.feature_sequences import PhaseFeatureSequences
 from mmdistill.registry import DATASETS, MODELS, VIDEO_DATASETS
 
+from feature_dirs import write_feature_dir
+
+
+@pytest.fixture
+def feature_dir(tmp_path):
+    """Factory: ``feature_dir(videos)`` writes them under ``tmp_path``."""
+    return lambda videos, **kwargs: write_feature_dir(
+        str(tmp_path), videos, **kwargs)
+
 
 @pytest.fixture
 def videos():
@@ -45,9 +54,9 @@ def video_names(dataset):
 
 def test_split_and_video_selection(feature_dir, videos):
     root = feature_dir(videos)
-    train = PhaseFeatureSequences(root, split='train')
+    train = PhaseFeatureSequences(root, videos='train')
     assert video_names(train) == ['video01', 'video02']
-    test = PhaseFeatureSequences(root, split='test')
+    test = PhaseFeatureSequences(root, videos='test')
     assert video_names(test) == ['video41']
     chosen = PhaseFeatureSequences(root, videos=['video41', 'video01'])
     assert video_names(chosen) == ['video41', 'video01']
@@ -69,7 +78,7 @@ def test_pipeline_runs_before_packing(feature_dir, videos):
 
 
 def test_batches_feed_the_model(feature_dir, videos):
-    dataset = PhaseFeatureSequences(feature_dir(videos), split='train')
+    dataset = PhaseFeatureSequences(feature_dir(videos), videos='train')
     model = MODELS.build(
         dict(
             type='TemporalPhaseModel',
@@ -87,7 +96,12 @@ def test_clear_errors(feature_dir, videos, tmp_path):
     with pytest.raises(KeyError, match='video99'):
         PhaseFeatureSequences(root, videos=['video01', 'video99'])
     with pytest.raises(ValueError, match="split 'val'"):
-        PhaseFeatureSequences(root, split='val')
+        PhaseFeatureSequences(root, videos='val')
     np.save(osp.join(root, 'video02.npy'), np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError, match='video02.npy'):
         PhaseFeatureSequences(root)[1]
+
+
+def test_split_keyword_names_videos(tmp_path):
+    with pytest.raises(TypeError, match="split='train'.*now called videos="):
+        PhaseFeatureSequences(str(tmp_path), split='train')

@@ -12,7 +12,8 @@ from mmdistill.models.pretrained import export_teacher
 from mmdistill.utils import CheckpointError
 from tiny_models import make_teacher_checkpoint, teacher_cfg
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 SPT_CFG = ("model = dict(type='SPT', backbone=dict(type='ResNet', depth=18, "
            "init_cfg=dict(type='Pretrained', checkpoint='torchvision://"
            "resnet18')))\n")

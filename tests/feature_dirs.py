@@ -1,11 +1,9 @@
-"""Fixtures of the temporal tests: feature directories as extraction writes."""
+"""Feature directories as feature extraction writes them, for tests."""
 import json
 import os.path as osp
 from typing import Callable, Dict, Tuple
 
 import numpy as np
-import pytest
-
 
 def write_feature_dir(root: str,
                       videos: Dict[str, Tuple[np.ndarray, np.ndarray, str]],
@@ -30,10 +28,3 @@ def write_feature_dir(root: str,
     with open(osp.join(root, 'index.json'), 'w') as f:
         json.dump(index, f)
     return root
-
-
-@pytest.fixture
-def feature_dir(tmp_path) -> Callable[..., str]:
-    """Factory: ``feature_dir(videos)`` writes them under ``tmp_path``."""
-    return lambda videos, **kwargs: write_feature_dir(
-        str(tmp_path), videos, **kwargs)

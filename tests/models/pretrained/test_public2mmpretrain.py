@@ -11,7 +11,8 @@ from mmpretrain.registry import MODELS
 from mmdistill.models.pretrained import convert_checkpoint
 from mmdistill.utils import CheckpointError, save_checkpoint_file
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'public2mmpretrain.py')
 
 

@@ -1,6 +1,6 @@
 """Train-step speed, peak memory and data-pipeline throughput of configs.
 
-    python tools/analysis/benchmark_train.py CONFIG [CONFIG ...] \\
+    python tools/analysis/train_speed.py CONFIG [CONFIG ...] \\
         [--device cpu|cuda] [--amp] [--channels-last] [--batch-size B] \\
         [--image-size S] [--warmup W] [--iters N] [--data-workers 0 2 ...] \\
         [--data-batches N] [--random-teacher] [--cfg-options K=V ...] \\
@@ -17,9 +17,9 @@ change on a shared machine hits all of them alike. Reported: the median step
 time and images/s = B / median (an image is one sample; its two views count
 once).
 
-Peak memory: measured in a fresh process per config (this script with the
-hidden ``--memory-probe``, two steps), because several models share the
-timing process. On GPU it is ``torch.cuda.max_memory_allocated``; on CPU
+Peak memory: measured in a fresh process per config
+(``python -m mmdistill.apis.train_speed PROBE_CONFIG ...``, two steps),
+because several models share the timing process. On GPU it is ``torch.cuda.max_memory_allocated``; on CPU
 the peak resident set size (Linux ``VmHWM``, reset once the imports are done)
 minus the resident size at that point: what the model, its optimizer state
 and a training step add to the process.
@@ -64,7 +64,7 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import torch
 from mmcv.transforms import Compose
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -72,7 +72,6 @@ from mmengine.dataset import default_collate
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-import mmdistill  # noqa: F401  (registers the models and datasets)
 from mmdistill.datasets import SurgicalDataError
 from mmdistill.datasets.synthetic import render_frames
 from mmdistill.utils import write_text_atomic
@@ -84,65 +83,6 @@ NUM_VIEWS = 2
 # optimizer state (created by the first step) and a step's activations.
 MEMORY_PROBE_STEPS = 2
 MIB = 2**20
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Benchmark training steps and data pipelines of configs')
-    parser.add_argument('configs', nargs='+', metavar='CONFIG',
-                        help='configs to compare; ratios are against the '
-                        'first')
-    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (AmpOptimWrapper, CUDA only)')
-    parser.add_argument('--channels-last', action='store_true',
-                        help='model and inputs in channels-last layout')
-    parser.add_argument('--batch-size', type=int,
-                        help='samples per step (default: the config\'s '
-                        'train_dataloader.batch_size)')
-    parser.add_argument('--image-size', type=int, default=224,
-                        help='side of the synthetic views of the model step')
-    parser.add_argument('--warmup', type=int, default=3,
-                        help='untimed steps (and batches) per config')
-    parser.add_argument('--iters', type=int, default=10,
-                        help='timed rounds over the configs')
-    parser.add_argument('--data-workers', type=int, nargs='*', default=[],
-                        metavar='N',
-                        help='benchmark the data pipeline with each of these '
-                        'numbers of workers')
-    parser.add_argument('--data-batches', type=int, default=20,
-                        help='timed batches of the data pipeline')
-    parser.add_argument('--random-teacher', action='store_true',
-                        help='random teacher weights even where the teacher '
-                        'checkpoint exists')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of every config, e.g. '
-                        'model.backbone.depth=18')
-    parser.add_argument('--pipeline-frames', type=int, default=0,
-                        metavar='N',
-                        help='benchmark each config\'s CPU pipeline and '
-                        'data preprocessor on N synthetic frames')
-    parser.add_argument('--pipeline-rounds', type=int, default=3,
-                        help='interleaved rounds of the pipeline benchmark')
-    parser.add_argument('--no-memory', action='store_true',
-                        help='skip the peak-memory probes (one process per '
-                        'config)')
-    parser.add_argument('--skip-steps', action='store_true',
-                        help='no model steps (only the pipeline and data '
-                        'benchmarks)')
-    parser.add_argument('--out', help='also write the results as JSON here')
-    parser.add_argument('--memory-probe', action='store_true',
-                        help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        parser.error('--device cuda: no CUDA device is available')
-    if args.amp and args.device != 'cuda':
-        parser.error('--amp needs --device cuda (mmengine AmpOptimWrapper)')
-    if (min(args.iters, args.data_batches, args.pipeline_rounds) < 1
-            or args.warmup < 0 or args.pipeline_frames < 0):
-        parser.error('--iters, --data-batches and --pipeline-rounds must be '
-                     '>= 1, --warmup and --pipeline-frames >= 0')
-    return args
 
 
 def config_name(path: str) -> str:
@@ -290,7 +230,7 @@ def reset_peak_rss() -> float:
 def memory_probe(args: argparse.Namespace) -> None:
     """Child process: peak memory of one (already prepared) config, printed
     as the last line of stdout in JSON."""
-    cfg = Config.fromfile(args.configs[0])
+    cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     on_gpu = args.device == 'cuda'
     if on_gpu:
@@ -311,8 +251,8 @@ def peak_memory_mib(cfg: Config, args: argparse.Namespace,
     path = osp.join(tmp_dir, f'{config_name(cfg.filename)}_probe.py')
     cfg.dump(path)
     command = [
-        sys.executable, osp.abspath(__file__), path, '--memory-probe',
-        '--device', args.device, '--batch-size', str(batch_size_of(cfg, args)),
+        sys.executable, '-m', __name__, path, '--device', args.device,
+        '--batch-size', str(batch_size_of(cfg, args)),
         '--image-size', str(args.image_size)
     ] + ['--channels-last'] * args.channels_last
     result = subprocess.run(command, capture_output=True, text=True)
@@ -595,12 +535,14 @@ def run(args: argparse.Namespace, tmp_dir: str) -> dict:
         data=benchmark_data(cfgs, args))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = parse_args(argv)
-    if args.memory_probe:
-        memory_probe(args)
-        return
-    with tempfile.TemporaryDirectory(prefix='benchmark_train_') as tmp_dir:
+def measure_and_report(args: argparse.Namespace) -> dict:
+    """Measure the configs of ``args`` (the options of
+    ``tools/analysis/train_speed.py``), print the tables and write ``--out``.
+
+    Returns:
+        The results, as written to ``--out``.
+    """
+    with tempfile.TemporaryDirectory(prefix='train_speed_') as tmp_dir:
         results = run(args, tmp_dir)
     memory_kind = ('CUDA max allocated' if args.device == 'cuda' else
                    'peak RSS increase')
@@ -618,6 +560,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         write_text_atomic(args.out, json.dumps(results, indent=2))
         print(f'\nresults written to {args.out}')
 
+    return results
+
+
+def _probe_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Options of the memory-probe child, set by :func:`peak_memory_mib`."""
+    parser = argparse.ArgumentParser(
+        description='Peak memory of one prepared config (internal)')
+    parser.add_argument('config')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--batch-size', type=int, required=True)
+    parser.add_argument('--image-size', type=int, required=True)
+    parser.add_argument('--channels-last', action='store_true')
+    return parser.parse_args(argv)
+
 
 if __name__ == '__main__':
-    main()
+    memory_probe(_probe_args())

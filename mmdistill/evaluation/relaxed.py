@@ -227,7 +227,7 @@ def _mean_std(mean: float, std: float) -> Dict[str, float]:
     return {'mean': float(mean), 'std': float(std)}
 
 
-def official_report(videos: Mapping[str, Tuple[np.ndarray, np.ndarray]],
+def relaxed_report(videos: Mapping[str, Tuple[np.ndarray, np.ndarray]],
                     phases: Sequence[str], fps: float) -> dict:
     """``Main.m``: evaluate every video and aggregate like the script.
 
