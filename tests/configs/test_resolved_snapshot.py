@@ -21,7 +21,18 @@ RENAMED = {
 # New config path -> {dotted key prefix: reason}. A key matches an entry
 # when it equals the prefix or starts with ``prefix + '.'``. Path '*' applies
 # to every config.
+FAIR_INFONCE = {
+    'model.head.loss.loss_weight':
+    'fair baseline: InfoNCE weighted 2 as in the distilled twin (issue 10)'
+}
 ALLOWED = {
+    'configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80.py':
+    FAIR_INFONCE,
+    'configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py':
+    FAIR_INFONCE,
+    'configs/benchmarks/speed/mocov2_resnet18_1xb32_speed.py': FAIR_INFONCE,
+    'configs/benchmarks/speed/mocov2_resnet18_1xb32_speed_gpuaug.py':
+    FAIR_INFONCE,
     # Helper "lib" renames the datasets' "which videos" parameter: the lead
     # adds the `split` -> `videos` entries here when merging.
 }
