@@ -1,5 +1,5 @@
 # Distilled byol student (DSL) with the SPT ResNet-50 teacher; everything else
-# as in byol_resnet50_4xb32-coslr-200e_cholec80.py.
+# as in ../byol/byol_resnet50_4xb32-coslr-200e_cholec80.py.
 _base_ = [
     '../_base_/models/dsl-byol_resnet50.py',
     '../_base_/datasets/cholec80_bs32_byol.py',

@@ -67,7 +67,7 @@ step synthetic-data 120 sh -c "$PYTHON tools/data/generate_synthetic.py $RAW \
     $PYTHON tools/data/prepare_phase_dataset.py --dataset cholec80 $RAW $ROOT"
 DATA_OPTS="train_dataloader.dataset.data_root=$ROOT train_dataloader.dataset.split_scheme=synthetic"
 
-MODELS="configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
+MODELS="configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
 configs/spt/spt_resnet50_in1k-sup_4xb32-coslr-200e_cholec80.py \
 configs/dsl/dsl-mocov2_resnet50_4xb32-coslr-200e_cholec80.py"
 step steps-resnet50-fp32 $T_STEP $PYTHON tools/analysis/train_speed.py \
@@ -80,8 +80,8 @@ else
     echo "| steps-resnet50-amp | skipped (AMP needs CUDA) | 0 | |" >> "$ROWS"
 fi
 
-LOADERS="configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
-configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py"
+LOADERS="configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80.py \
+configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py"
 step loader-workers 150 $PYTHON tools/analysis/train_speed.py $LOADERS \
     --skip-steps --data-workers $WORKERS $DATA_ARGS --batch-size 64 \
     --cfg-options $DATA_OPTS
@@ -91,7 +91,7 @@ step preprocessor 60 $PYTHON tools/analysis/train_speed.py $LOADERS \
 TRAIN_DIR=$WORK/dist_train
 step dist-train-1gpu 90 env PYTHON="$PYTHON" PORT=$((29500 + RANDOM % 1000)) \
     tools/dist_train.sh \
-    configs/dsl/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py 1 \
+    configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py 1 \
     --work-dir "$TRAIN_DIR" --cfg-options $DATA_OPTS \
     train_dataloader.batch_size=$TRAIN_BS train_dataloader.num_workers=4 \
     model.queue_len=256 train_cfg.max_epochs=1 \

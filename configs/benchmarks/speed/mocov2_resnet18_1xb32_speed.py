@@ -9,5 +9,7 @@ _base_ = [
     '../../_base_/default_runtime.py',
 ]
 
+# InfoNCE weighted 2 as in the distilled twin.
 model = dict(
+    head=dict(loss=dict(loss_weight=2.0)),
     backbone=dict(depth=18), neck=dict(in_channels=512, hid_channels=512))

@@ -9,5 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+# InfoNCE weighted 2 as in the distilled twin.
 model = dict(
+    head=dict(loss=dict(loss_weight=2.0)),
     data_preprocessor=dict(_delete_=True, **_base_.data_preprocessor))

@@ -1,8 +1,0 @@
-# Baseline: plain mocov2 student, random-init ResNet-50, Cholec80 videos 1-40.
-_base_ = [
-    '../_base_/models/mocov2_resnet50.py',
-    '../_base_/datasets/cholec80_bs32_mocov2.py',
-    '../_base_/datasets/cholec80_knn_monitor.py',
-    '../_base_/schedules/sgd_coslr-200e.py',
-    '../_base_/default_runtime.py',
-]
