@@ -2,10 +2,15 @@
 
 Importing the package registers its models, datasets, metrics and hooks into
 mmpretrain's (and mmaction2's) registries and makes mmengine checkpoints
-loadable under ``torch.load(weights_only=True)``.
+loadable under ``torch.load(weights_only=True)``. Known third-party
+warnings are filtered first (:mod:`.warning_filters`).
 """
-from .utils.checkpoint import register_checkpoint_safe_globals
-from .version import __version__
+from .warning_filters import filter_known_warnings
+
+filter_known_warnings()
+
+from .utils.checkpoint import register_checkpoint_safe_globals  # noqa: E402
+from .version import __version__  # noqa: E402
 
 register_checkpoint_safe_globals()
 

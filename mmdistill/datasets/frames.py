@@ -24,16 +24,19 @@ def sampling_step(prepared_fps: float, fps: Optional[float],
                   sample_every: int) -> int:
     """Keep every n-th prepared frame; ``fps`` must divide ``prepared_fps``.
 
+    A ``sample_every`` other than 1 overrides ``fps``, so that
+    ``--cfg-options train_dataloader.dataset.sample_every=5`` works on a
+    config whose base sets ``fps=1``.
+
     Raises:
-        ValueError: If both ``fps`` and ``sample_every`` are set, or ``fps``
-            is not ``prepared_fps / n`` for an integer ``n``.
+        ValueError: If ``sample_every < 1``, or ``fps`` (used when
+            ``sample_every`` is 1) is not ``prepared_fps / n`` for an
+            integer ``n``.
     """
-    if fps is None:
-        if sample_every < 1:
-            raise ValueError(f'sample_every must be >= 1, got {sample_every}')
+    if sample_every < 1:
+        raise ValueError(f'sample_every must be >= 1, got {sample_every}')
+    if fps is None or sample_every != 1:
         return sample_every
-    if sample_every != 1:
-        raise ValueError('give fps or sample_every, not both')
     ratio = prepared_fps / fps
     if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
         raise ValueError(

@@ -16,6 +16,7 @@ well as ``.mp4``.
 """
 import os
 import os.path as osp
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -56,6 +57,11 @@ def _list_videos(folder: str) -> List[str]:
 def _cholec80_sources(root: str) -> List[VideoSource]:
     tool_dir = osp.join(root, 'tool_annotations')
     has_tools = osp.isdir(tool_dir)
+    if not has_tools:
+        warnings.warn(
+            f'{tool_dir}: no such folder; preparing without tool labels '
+            '(extract tool_annotations/ from the Cholec80 archive to keep '
+            'them)', UserWarning, stacklevel=3)
     sources = []
     for path in _list_videos(osp.join(root, 'videos')):
         video = osp.splitext(osp.basename(path))[0]

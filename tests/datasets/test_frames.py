@@ -51,12 +51,18 @@ def test_unlabelled_split_rate_and_pipeline(synthetic_data_root, counts):
         synthetic_data_root, videos=['video02', 'video01'], fps=1 / 3)
     assert len(by_rate) == len(train)
     assert by_rate.get_data_info(0)['video'] == 'video02'
+    # sample_every given over a base config's fps=1 wins.
+    overridden = SurgicalFrames(
+        synthetic_data_root, videos=['video01', 'video02'], fps=1,
+        sample_every=3)
+    assert [overridden.get_data_info(i)['frame']
+            for i in range(len(overridden))] == expected
 
 
 @pytest.mark.parametrize('kwargs, error, message', [
     (dict(fps=0.4), ValueError, 'divided by an integer'),
     (dict(fps=2), ValueError, 'divided by an integer'),
-    (dict(fps=1, sample_every=2), ValueError, 'not both'),
+    (dict(sample_every=0), ValueError, 'sample_every must be >= 1'),
     (dict(videos=['video01', 'video09']), SurgicalDataError,
      r"videos \['video09'\] were not prepared"),
     (dict(videos='train', split_scheme='cholec80_40_40'), SurgicalDataError,

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+from mmdistill.datasets import load_meta
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
@@ -64,14 +66,17 @@ def test_generate_prepare_verify(tmp_path):
     assert out_lines[-1].startswith(f'  skipped video02: {video02}: cannot')
 
     assert verify.main([out]) == 0
-    assert verify.out.splitlines()[-1] == f'{out}: 0 problems'
+    frames = load_meta(out)['videos']['video01']['num_frames']
+    checked = f'{out}: checked 1 videos, {frames} frames (annotations, ' \
+        'frame files, JPEG decoding): '
+    assert verify.out.splitlines()[-1] == checked + '0 problems'
     bad = osp.join(out, 'frames', 'video01', '000002.jpg')
     with open(bad, 'wb') as f:
         f.write(b'broken')
     assert verify.main([out]) == 1
     lines = verify.out.splitlines()
     assert lines[0].startswith(f'{bad}: unreadable JPEG')
-    assert lines[-1] == f'{out}: 1 problems'
+    assert lines[-1] == checked + '1 problems'
 
 
 def test_prepare_rejects_other_settings_on_an_existing_root(
