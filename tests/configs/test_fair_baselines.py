@@ -54,9 +54,20 @@ UNPAIRED = {
     'configs/dsl/dsl-mocov2_resnet50_teacher-deit-small-p16_4xb32-coslr-'
     '200e_cholec80.py': 'teacher variant of dsl-mocov2_resnet50; its plain '
     'twin is that of dsl-mocov2_resnet50_4xb32-coslr-200e_cholec80.py',
-    'configs/dsl/dsl-mocov2_resnet18_1xb16-coslr-2e_synthetic.py':
-    'CPU demo; its plain twin configs/mocov2/mocov2_resnet18_1xb16-coslr-2e_'
-    'synthetic.py comes with the demo work (drop this entry then)',
+    'configs/dsl/dsl-mocov2_resnet50_teacher-2x_4xb32-coslr-200e_'
+    'cholec80.py': 'two-teacher variant of dsl-mocov2_resnet50; its plain '
+    'twin is that of dsl-mocov2_resnet50_4xb32-coslr-200e_cholec80.py',
+    'configs/dsl/dsl-mocov2_resnet18_teacher-2x_1xb16-coslr-2e_synthetic.py':
+    'two-teacher variant of the CPU demo student; its plain twin is that of '
+    'dsl-mocov2_resnet18_1xb16-coslr-2e_synthetic.py',
+    'configs/dsl/dsl-mocov2_resnet18_teacher-efficientnet-lite2_1xb16-coslr-'
+    '2e_synthetic.py': 'EfficientNet-Lite2 teacher variant of the CPU demo '
+    'student; its plain twin is that of '
+    'dsl-mocov2_resnet18_1xb16-coslr-2e_synthetic.py',
+    'configs/benchmarks/speed/dsl-mocov2_resnet18-teacher-2x-resnet18_1xb32_'
+    'speed.py': 'two-teacher cost against the one-teacher speed config; '
+    'its plain twin is that of '
+    'dsl-mocov2_resnet18-teacher-resnet18_1xb32_speed.py',
     'configs/dsl/dsl-mocov2_resnet18_1xb16-coslr-2e_synthetic_gpuaug.py':
     'GPU-augmentation check of the CPU demo, no plain run',
 }
