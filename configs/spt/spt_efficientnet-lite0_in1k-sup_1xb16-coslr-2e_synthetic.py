@@ -8,6 +8,9 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+# The dataset base's top-level preprocessor, made the model's own (mean = std
+# = 127.5), so the merged config has one normalisation.
+data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
 model = dict(queue_len=256)
 train_dataloader = dict(batch_size=16)
 optim_wrapper = dict(optimizer=dict(lr=0.03))

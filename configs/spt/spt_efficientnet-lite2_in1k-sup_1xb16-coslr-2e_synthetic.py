@@ -7,6 +7,9 @@
 # synthetic.py.
 _base_ = ['./spt_efficientnet-lite0_in1k-sup_1xb16-coslr-2e_synthetic.py']
 
+# The dataset base's top-level preprocessor, made the model's own (mean = std
+# = 127.5), so the merged config has one normalisation.
+data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
 model = dict(
     backbone=dict(
         model_name='tf_efficientnet_lite2',

@@ -31,8 +31,6 @@ DISTILLATION_KEYS = {
     'model.distill_loss': 'the KL distillation loss',
     'model.queue_len': "BYOL's teacher/student key queue for the KL (plain "
     'BYOL has no queue)',
-    'teacher': 'top-level teacher variable of teacher_spt_resnet50.py, only '
-    'read through {{_base_.teacher}} (issue 11: dead key)',
 }
 
 # Distilled or plain configs without a twin, with the reason.

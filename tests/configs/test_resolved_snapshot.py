@@ -25,7 +25,20 @@ FAIR_INFONCE = {
     'model.head.loss.loss_weight':
     'fair baseline: InfoNCE weighted 2 as in the distilled twin (issue 10)'
 }
+DEAD_KEYS = {
+    'teacher': 'dead top-level teacher variable removed; the teacher is '
+    'model.teacher only (issue 11)',
+    'data_preprocessor.num_classes': 'dead: the phase probes set their '
+    "model's data_preprocessor, which has no num_classes (issue 11)",
+}
+LITE_NORMALISATION = {
+    'data_preprocessor': "dead top-level preprocessor made the model's own "
+    '(mean = std = 127.5) (issue 11)'
+}
 ALLOWED = {
+    '*': DEAD_KEYS,
+    'configs/spt/spt_efficientnet-lite0_in1k-sup_1xb16-coslr-2e_synthetic.py':
+    LITE_NORMALISATION,
     'configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80.py':
     FAIR_INFONCE,
     'configs/mocov2/mocov2_resnet50_4xb32-coslr-200e_cholec80_gpuaug.py':

@@ -4,14 +4,13 @@
 # Random 224 crop + flip for training, centre crop for evaluation, as in
 # SV-RCNet / TMRNet. Low-data fine-tuning (e.g. 12.5 % = 5 videos):
 #   train_dataloader = dict(dataset=dict(num_videos=5, low_data_seed=0))
-# (or fraction=0.125); the chosen videos are logged and written to the
-# run's log folder. PhaseMetric groups frames per video through the
+# (or fraction=0.125); the chosen videos are logged and kept as
+# dataset.low_data (the benchmark writes low_data.json). PhaseMetric groups frames per video through the
 # 'video' and 'frame' meta keys.
 dataset_type = 'SurgicalPhaseFrames'
 data_root = 'data/cholec80'
 split_scheme = 'cholec80_40_8_32'
 data_preprocessor = dict(
-    num_classes=7,
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     to_rgb=True)

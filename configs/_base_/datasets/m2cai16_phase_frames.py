@@ -8,7 +8,6 @@ _base_ = './cholec80_phase_frames.py'
 
 data_root = 'data/m2cai16'
 split_scheme = 'm2cai16_27_14'
-data_preprocessor = dict(num_classes=8)
 train_dataloader = dict(
     dataset=dict(data_root=data_root, split_scheme=split_scheme))
 val_dataloader = None

@@ -1,9 +1,22 @@
 # Distilled SimCLR: teacher and student score the same 2N-1 in-batch views.
-_base_ = ['./simclr_resnet50.py', './teacher_spt_resnet50.py']
+_base_ = './simclr_resnet50.py'
 
 model = dict(
     type='DistilledSimCLR',
-    teacher={{_base_.teacher}},
+    # The frozen teacher: the SPT ResNet-50 export
+    # (tools/model_converters/export_teacher.py); point it at yours with
+    # --cfg-options model.teacher.checkpoint=PATH.
+    teacher=dict(
+        backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN')),
+        neck=dict(
+            type='MoCoV2Neck',
+            in_channels=2048,
+            hid_channels=2048,
+            out_channels=128,
+            with_avg_pool=True),
+        checkpoint='work_dirs/spt_resnet50_in1k-sup_4xb32-coslr-200e_'
+        'cholec80/teacher.pth',
+        key_head='momentum'),
     distill_loss=dict(
         type='SimilarityKLLoss',
         student_temperature=0.1,
