@@ -120,6 +120,11 @@ def stage_names(settings: Settings) -> List[str]:
     return ['frame', 'features', 'temporal', 'test']
 
 
+def run_label(run: Run) -> str:
+    """How a run's figures name it: method, label fraction and seed."""
+    return f'{run.method}, {percent(run.fraction)}% labels, seed {run.seed}'
+
+
 def run_directory(settings: Settings, run: Run) -> str:
     return osp.join(settings.work_dir, 'runs', run.key)
 
@@ -149,7 +154,8 @@ def benchmark_run(settings: Settings, run: Run,
     if settings.temporal_config is None:
         tested = stage(
             'frame-test',
-            partial(test_stage, frame_config, frame_opts, checkpoint),
+            partial(test_stage, frame_config, frame_opts, checkpoint,
+                    label=run_label(run)),
             frame_config, frame_opts, checkpoint=checkpoint)
         return RunResult.from_outputs(tested), frame['train_videos']
 
@@ -167,7 +173,7 @@ def benchmark_run(settings: Settings, run: Run,
     checkpoint = temporal['checkpoint_path']
     tested = stage(
         'test', partial(test_stage, temporal_config, temporal_opts,
-                        checkpoint),
+                        checkpoint, label=run_label(run)),
         temporal_config, temporal_opts, checkpoint=checkpoint)
     return RunResult.from_outputs(tested), frame['train_videos']
 

@@ -115,10 +115,14 @@ def train_stage(config: str, options: dict, work_dir: str) -> dict:
     return outputs
 
 
-def test_stage(config: str, options: dict, checkpoint: str,
-               work_dir: str) -> dict:
+def test_stage(config: str,
+               options: dict,
+               checkpoint: str,
+               work_dir: str,
+               label: Optional[str] = None) -> dict:
     """Test ``checkpoint``; the phase metric also writes its prediction
-    files, ribbons and ``results.json`` to ``work_dir/out`` for people.
+    files, ribbons (titled with ``label``) and ``results.json`` to
+    ``work_dir/out`` for people.
 
     Returns:
         ``metrics`` (what the evaluator returned), ``per_video`` (per-video
@@ -128,7 +132,7 @@ def test_stage(config: str, options: dict, checkpoint: str,
     cfg = load_config(config, options)
     out_dir = osp.join(work_dir, 'out')
     for entry in phase_metrics(cfg):
-        entry.update(out_dir=out_dir, mode='both')
+        entry.update(out_dir=out_dir, mode='both', method=label)
     runner = build_runner(
         cfg, work_dir=work_dir, load_from=checkpoint, unique_name=True)
     metrics = runner.test()

@@ -125,6 +125,8 @@ class PhaseMetric(BaseMetric):
             ``eval_phase.py --gt-dir OUT --pred-dir OUT`` re-evaluates them),
             the ribbon ``<video>_ribbon.png``, plus ``confusion_matrix.png``
             over all videos and ``results.json``.
+        method: The model's name in the figures' titles (e.g. the SSL
+            method and the label fraction).
         collect_device: See :class:`mmengine.evaluator.BaseMetric`.
         prefix: Metric name prefix, ``'phase'`` by default.
         collect_dir: See :class:`mmengine.evaluator.BaseMetric`.
@@ -136,6 +138,7 @@ class PhaseMetric(BaseMetric):
                  fps: float = 1.0,
                  mode: str = 'official',
                  out_dir: Optional[str] = None,
+                 method: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -150,6 +153,7 @@ class PhaseMetric(BaseMetric):
         self.fps = fps
         self.mode = mode
         self.out_dir = out_dir
+        self.method = method
         #: ``name -> (gt, pred)`` of the last evaluation (main process), for
         #: callers that need per-video numbers, e.g. a bootstrap over videos.
         self.evaluated_videos: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
@@ -209,10 +213,18 @@ class PhaseMetric(BaseMetric):
             write_label_file(out_dir / f'{name}.txt', gt, self.dataset, frames)
             write_label_file(out_dir / f'{name}_pred.txt', pred, self.dataset,
                              frames)
+        relaxed = reports.get('official', {}).get('per_video', {})
         save_phase_figures(
             {name: (gt, pred)
-             for name, (_, gt, pred) in sequences.items()}, self.phases,
-            out_dir, self.fps)
+             for name, (_, gt, pred) in sequences.items()},
+            self.phases,
+            out_dir,
+            self.fps,
+            method=self.method,
+            relaxed_accuracy={
+                name: scores['accuracy']
+                for name, scores in relaxed.items()
+            })
         write_text_atomic(out_dir / 'results.json',
                           results_to_json(reports, self.dataset, self.fps))
 

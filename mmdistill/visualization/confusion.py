@@ -35,32 +35,43 @@ def normalize_rows(counts: np.ndarray) -> np.ndarray:
 
 def draw_confusion_matrix(counts: np.ndarray,
                           phases: Sequence[str],
-                          title: Optional[str] = None) -> Figure:
-    """Draw the row-normalised confusion matrix with percentages.
+                          method: Optional[str] = None,
+                          num_videos: Optional[int] = None) -> Figure:
+    """Draw the row-normalised confusion matrix in percent.
+
+    The cells and the colour bar are both in % of the row's ground-truth
+    frames; the title names the model and the number of videos counted.
 
     Args:
         counts: Frame counts from :func:`phase_confusion_matrix`.
         phases: Phase names in id order.
-        title: Figure title.
+        method: The model's name, for the title.
+        num_videos: Number of videos summed into ``counts``, for the title.
 
     Returns:
         Figure: 7.5 x 6.5 inches at 120 dpi.
     """
-    rates = normalize_rows(counts)
+    percent = 100 * normalize_rows(counts)
     fig = Figure(figsize=(7.5, 6.5), dpi=120, layout='constrained')
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    image = ax.imshow(rates, cmap='Blues', vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, label='share of ground-truth frames')
-    for (row, col), rate in np.ndenumerate(rates):
-        if not np.isnan(rate):
-            ax.text(col, row, f'{100 * rate:.0f}', ha='center', va='center',
+    image = ax.imshow(percent, cmap='Blues', vmin=0, vmax=100)
+    fig.colorbar(image, ax=ax, label='% of ground-truth frames',
+                 format='%.0f%%')
+    for (row, col), value in np.ndenumerate(percent):
+        if not np.isnan(value):
+            ax.text(col, row, f'{value:.0f}', ha='center', va='center',
                     fontsize='small',
-                    color='white' if rate > 0.5 else 'black')
+                    color='white' if value > 50 else 'black')
     ticks = np.arange(len(phases))
     ax.set_xticks(ticks, phases, rotation=45, ha='right')
     ax.set_yticks(ticks, phases)
     ax.set_xlabel('Prediction')
     ax.set_ylabel('Ground truth')
-    ax.set_title(title or 'Phase confusion (% of ground-truth frames)')
+    title = 'Phase confusion (% of ground-truth frames)'
+    if method:
+        title = f'{method}: {title}'
+    if num_videos is not None:
+        title += f', {num_videos} video{"s" if num_videos != 1 else ""}'
+    ax.set_title(title)
     return fig

@@ -7,7 +7,8 @@ from PIL import Image
 from mmdistill.datasets.phases import get_phases
 from mmdistill.evaluation import (LabelFileError, read_label_dirs,
                                   write_label_file)
-from mmdistill.visualization import (PHASE_COLORS, draw_phase_ribbon,
+from mmdistill.visualization import (PHASE_COLORS, draw_confusion_matrix,
+                                     draw_phase_ribbon,
                                      normalize_rows, phase_confusion_matrix,
                                      save_figure, save_phase_figures)
 
@@ -74,3 +75,63 @@ def test_plot_phases_reports_bad_files(tmp_path):
     with pytest.raises(LabelFileError,
                        match=r"v1_pred.txt:2: unknown phase"):
         read_label_dirs(tmp_path, tmp_path, 'cholec80')
+
+
+@pytest.mark.parametrize('frames, fps, label, length', [
+    (120, 1., 'time (s)', 120.),
+    (180, 1., 'time (s)', 180.),
+    (181, 1., 'time (min)', 181 / 60),
+    (900, 5., 'time (s)', 180.),
+    (2700, 1., 'time (min)', 45.),
+])
+def test_ribbon_time_axis_unit_follows_the_duration(frames, fps, label,
+                                                     length):
+    pred = np.zeros(frames, int)
+    for gt in (pred, None):
+        ax = draw_phase_ribbon(gt, pred, get_phases('cholec80'), fps).axes[0]
+        assert ax.get_xlabel() == label
+        assert ax.get_images()[0].get_extent()[1] == pytest.approx(length)
+
+
+def test_ribbon_title_names_video_method_and_both_accuracies():
+    gt = np.zeros(8, int)
+    pred = np.array([0] * 6 + [1] * 2)
+    fig = draw_phase_ribbon(gt, pred, get_phases('cholec80'), 1.,
+                            'video41 (dsl-mocov2)', relaxed_accuracy=87.5)
+    assert fig.axes[0].get_title() == (
+        'video41 (dsl-mocov2): strict accuracy 75.0%, relaxed 87.5%')
+
+
+def test_confusion_colour_bar_in_percent_and_title():
+    counts = np.array([[3, 1], [0, 4]])
+    fig = draw_confusion_matrix(counts, ['Preparation', 'ClippingCutting'],
+                                'mocov2, 100% labels', 2)
+    ax, bar = fig.axes
+    assert ax.get_title() == ('mocov2, 100% labels: Phase confusion (% of '
+                              'ground-truth frames), 2 videos')
+    assert ax.get_images()[0].get_clim() == (0, 100)
+    assert bar.get_ylabel() == '% of ground-truth frames'
+    assert [t.get_text() for t in ax.texts] == ['75', '25', '0', '100']
+    fig.canvas.draw()
+    assert bar.yaxis.get_major_formatter()(50, 0) == '50%'
+
+
+def test_figures_of_label_folders_carry_method_and_relaxed_accuracy(
+        tmp_path, monkeypatch):
+    """save_phase_figures passes the method and each video's relaxed
+    accuracy to the ribbons and the video count to the confusion matrix."""
+    import mmdistill.visualization.phase_figures as figures
+    titles = []
+    monkeypatch.setattr(
+        figures, 'save_figure',
+        lambda fig, path: titles.append((path.name, fig.axes[0].get_title())))
+    videos = {'v1': (np.zeros(4, int), np.array([0, 0, 0, 1])),
+              'v2': (np.zeros(2, int), np.zeros(2, int))}
+    figures.save_phase_figures(videos, get_phases('cholec80'), tmp_path,
+                               method='spt', relaxed_accuracy={'v1': 100.})
+    assert titles == [
+        ('v1_ribbon.png', 'v1 (spt): strict accuracy 75.0%, relaxed 100.0%'),
+        ('v2_ribbon.png', 'v2 (spt): strict accuracy 100.0%'),
+        ('confusion_matrix.png', 'spt: Phase confusion (% of ground-truth '
+         'frames), 2 videos'),
+    ]

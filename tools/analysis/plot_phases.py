@@ -2,10 +2,12 @@
 
     python tools/analysis/plot_phases.py --gt-dir GT --pred-dir PRED \\
         --dataset {cholec80,m2cai16} --out-dir OUT [--fps F] [--overwrite]
+        [--method NAME]
 
 GT and PRED are paired like ``eval_phase.py`` does. Writes
 ``OUT/<video>_ribbon.png`` per video (ground truth over prediction, one
-colour per phase, errors in black) and ``OUT/confusion_matrix.png`` (rows
+colour per phase, errors in black, strict and relaxed accuracy in the
+title) and ``OUT/confusion_matrix.png`` (rows
 normalised over all videos). Each PNG is written to a temporary file and
 renamed when complete; existing ribbons are kept unless ``--overwrite``, so
 an interrupted run resumes where it stopped.
@@ -15,7 +17,8 @@ import sys
 from typing import List, Optional
 
 from mmdistill.datasets.phases import get_phases
-from mmdistill.evaluation import LabelFileError, read_label_dirs
+from mmdistill.evaluation import (LabelFileError, evaluate_phases,
+                                  read_label_dirs)
 from mmdistill.visualization import save_phase_figures
 
 
@@ -33,6 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='frames per second of the label files (x axis)')
     parser.add_argument('--overwrite', action='store_true',
                         help='redraw ribbons that already exist')
+    parser.add_argument('--method', help='model name for the titles')
     return parser.parse_args(argv)
 
 
@@ -42,8 +46,17 @@ def main(argv: Optional[List[str]] = None) -> None:
         videos = read_label_dirs(args.gt_dir, args.pred_dir, args.dataset)
     except LabelFileError as e:
         sys.exit(f'error: {e}')
-    out_dir = save_phase_figures(videos, get_phases(args.dataset),
-                                 args.out_dir, args.fps, args.overwrite)
+    relaxed = evaluate_phases(videos, args.dataset, args.fps,
+                              'official')['official']['per_video']
+    out_dir = save_phase_figures(
+        videos,
+        get_phases(args.dataset),
+        args.out_dir,
+        args.fps,
+        args.overwrite,
+        method=args.method,
+        relaxed_accuracy={n: v['accuracy']
+                          for n, v in relaxed.items()})
     print(f'figures written to {out_dir}')
 
 
