@@ -15,7 +15,8 @@ from mmdistill.registry import MODELS
 from mmdistill.utils import get_state_dict, load_checkpoint_file
 from tiny_models import spt_cfg, views
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 SPT = ('configs/spt/spt_efficientnet-lite2_in1k-sup-bnrecal_1xb16-coslr-2e_'
        'synthetic.py')
 STATS = ('running_mean', 'running_var', 'num_batches_tracked')

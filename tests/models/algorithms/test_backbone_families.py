@@ -25,7 +25,8 @@ from mmdistill.registry import MODELS
 from mmdistill.utils import get_state_dict, load_checkpoint_file
 from tiny_models import BACKBONE, MOCO_HEAD, MOCO_NECK, PREPROCESSOR, views
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 SYNTHETIC_VIEWS = 'configs/_base_/datasets/synthetic_bs8_mocov2.py'
 HEAD = {'model.neck.hid_channels': 32, 'model.neck.out_channels': 16,
         'model.feat_dim': 16, 'model.queue_len': 16}

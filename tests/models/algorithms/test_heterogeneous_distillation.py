@@ -19,7 +19,8 @@ from mmdistill.models.pretrained.efficientnet_lite import \
     load_efficientnet_lite
 from mmdistill.utils import get_state_dict, load_checkpoint_file
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 SPT = 'configs/spt/spt_efficientnet-lite2_in1k-sup_1xb16-coslr-2e_synthetic.py'
 DSL = ('configs/dsl/dsl-mocov2_resnet18_teacher-efficientnet-lite2_1xb16-'
        'coslr-2e_synthetic.py')
