@@ -1,5 +1,5 @@
-"""The configs reorganisation (one folder per algorithm, views inherited
-from mmpretrain's bases, no dead top-level keys, fair baselines) leaves every
+"""The configs reorganisation (one folder per algorithm, views copied from
+and checked against mmpretrain's bases, no dead top-level keys, fair baselines) leaves every
 resolved config as it was, except for the (config, key) changes listed in
 ``ALLOWED`` with their reasons.
 

@@ -1,6 +1,12 @@
 # Unlabelled 1 fps frames of Cholec80 training videos 1-40 (250x250, margin
 # cut) with the MoCo v2 views of mmpretrain's imagenet_bs32_mocov2.py: the
 # augmentations of the paper's teacher (SPT) and student (DSL) training.
+# view_pipeline, train_pipeline, data_preprocessor and the dataloader settings
+# are copies of mmpretrain 1.2.0's
+# 'mmpretrain::_base_/datasets/imagenet_bs32_mocov2.py' (checked equal by
+# tests/configs/test_views_match_mmpretrain.py). They are copied, not
+# inherited: a 'mmpretrain::' base tags every dict of it with
+# _scope_='mmpretrain', which changes the resolved configs.
 dataset_type = 'SurgicalFrames'
 data_root = 'data/cholec80'
 data_preprocessor = dict(

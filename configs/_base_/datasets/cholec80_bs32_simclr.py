@@ -1,5 +1,9 @@
 # Unlabelled 1 fps frames of Cholec80 training videos 1-40 with the SimCLR
-# views of mmpretrain's imagenet_bs32_simclr.py.
+# views of mmpretrain's imagenet_bs32_simclr.py: view_pipeline and
+# train_pipeline are copies of mmpretrain 1.2.0's
+# 'mmpretrain::_base_/datasets/imagenet_bs32_simclr.py' (see
+# cholec80_bs32_mocov2.py for why they are not inherited). The dataloader is
+# the MoCo v2 one (8 workers, drop_last), not that file's (4 workers).
 _base_ = './cholec80_bs32_mocov2.py'
 
 view_pipeline = [

@@ -1,67 +1,18 @@
-# BYOL's two asymmetric views of the synthetic demo videos at 64 px (blur
-# sigma scaled by 64 / 224), training split of the 'synthetic' scheme.
+# BYOL's two asymmetric views of the synthetic demo videos, training split of
+# the 'synthetic' scheme: the base's views (mmpretrain's) with 64 px crops and
+# the blur sigma range (0.1, 2.0) scaled by 64 / 224.
 _base_ = './cholec80_bs32_byol.py'
 
 data_root = 'data/synthetic'
 view_pipeline1 = [
-    dict(
-        type='RandomResizedCrop',
-        scale=64,
-        interpolation='bicubic',
-        backend='pillow'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1)
-        ],
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.03, 0.57),
-        magnitude_std='inf',
-        prob=1.),
-    dict(type='Solarize', thr=128, prob=0.),
+    dict(step, scale=64) if step.type == 'RandomResizedCrop' else
+    dict(step, magnitude_range=(0.03, 0.57)) if step.type == 'GaussianBlur'
+    else step for step in _base_.view_pipeline1
 ]
 view_pipeline2 = [
-    dict(
-        type='RandomResizedCrop',
-        scale=64,
-        interpolation='bicubic',
-        backend='pillow'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1)
-        ],
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.03, 0.57),
-        magnitude_std='inf',
-        prob=0.1),
-    dict(type='Solarize', thr=128, prob=0.2)
+    dict(step, scale=64) if step.type == 'RandomResizedCrop' else
+    dict(step, magnitude_range=(0.03, 0.57)) if step.type == 'GaussianBlur'
+    else step for step in _base_.view_pipeline2
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
