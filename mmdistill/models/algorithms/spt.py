@@ -86,7 +86,8 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
         self.teacher_bn = _teacher_bn_options(teacher_bn)
-        if self.teacher_bn['mode'] == 'recalibrate':
+        self._teacher_bn_unchecked = self.teacher_bn['mode'] == 'recalibrate'
+        if self._teacher_bn_unchecked:
             self.register_buffer('teacher_bn_batches',
                                  torch.zeros((), dtype=torch.long))
 
@@ -95,6 +96,18 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         """Whether the backbone's BN statistics still await recalibration."""
         return (self.teacher_bn['mode'] == 'recalibrate'
                 and int(self.teacher_bn_batches) == 0)
+
+    def _check_teacher_bn(self) -> None:
+        """Refuse to train on public BN statistics that should have been
+        re-estimated. Reads the buffer (one host sync) on the first step
+        only: once done, the statistics stay frozen."""
+        if self.teacher_bn_pending:
+            raise RuntimeError(
+                "model.teacher_bn=dict(mode='recalibrate') but the backbone's "
+                "BatchNorm statistics were not re-estimated: add "
+                "default_hooks.teacher_bn=dict(type="
+                "'TeacherBNRecalibrationHook') to the config.")
+        self._teacher_bn_unchecked = False
 
     def recalibrate_teacher_bn(
             self, batches: Iterable[List[torch.Tensor]]) -> int:
@@ -123,12 +136,8 @@ class SPT(DeferredEnqueueMixin, BaseSelfSupervisor):
         Returns:
             Dict[str, torch.Tensor]: ``loss``.
         """
-        if self.teacher_bn_pending:
-            raise RuntimeError(
-                "model.teacher_bn=dict(mode='recalibrate') but the backbone's "
-                "BatchNorm statistics were not re-estimated: add "
-                "default_hooks.teacher_bn=dict(type="
-                "'TeacherBNRecalibrationHook') to the config.")
+        if self._teacher_bn_unchecked:
+            self._check_teacher_bn()
         self._enqueue_pending()
         im_q, im_k = inputs
         with torch.no_grad():
