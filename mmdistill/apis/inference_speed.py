@@ -38,6 +38,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.utils import register_all_modules
 
 from mmdistill.registry import MODELS
+from mmdistill.utils import save_checkpoint_file
 
 from .inferencer import PhaseInferencer
 
@@ -105,7 +106,7 @@ def _write_config(folder: str, depth: int) -> str:
 
 def _random_checkpoint(model_cfg: dict, path: str) -> str:
     model = MODELS.build(model_cfg)  # PyTorch's default init
-    torch.save(dict(state_dict=model.state_dict()), path)
+    save_checkpoint_file(dict(state_dict=model.state_dict()), path)
     return path
 
 

@@ -63,8 +63,8 @@ def test_teacher_export_keeps_frozen_backbone_and_heads(teacher):
     parts = {k.split('.', 1)[0] for k in exported['state_dict']}
     assert parts == {'backbone', 'neck', 'momentum_neck'}
     assert exported['meta']['public_model'] == 'efficientnet-lite0://imagenet'
-    from mmdistill.models.pretrained import build_efficientnet_lite0_classifier
-    public = build_efficientnet_lite0_classifier().state_dict()
+    from mmdistill.models.pretrained import build_efficientnet_lite_classifier
+    public = build_efficientnet_lite_classifier('lite0').state_dict()
     for key, value in exported['state_dict'].items():
         if key.startswith('backbone.timm_model.'):
             # Frozen for real: bit-identical to the public weights.

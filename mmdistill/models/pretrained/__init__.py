@@ -8,9 +8,7 @@ a module goes through the one exact-fit check of :mod:`.fit`; the layout of
 an exported SPT teacher is :mod:`.teacher_export`.
 """
 from .efficientnet_lite import (IMAGENET_URI, MEAN, STD, VARIANTS,
-                                build_efficientnet_lite0_classifier,
                                 build_efficientnet_lite_classifier,
-                                efficientnet_lite0_to_timm,
                                 efficientnet_lite_to_timm)
 from .fit import KeyMatch, load_exact, match_state_dict
 from .formats import (FORMATS, convert_checkpoint, convert_state_dict,
@@ -22,10 +20,8 @@ __all__ = [
     'FORMATS', 'IMAGENET_URI', 'MEAN', 'STD', 'TEACHER_PARTS',
     'WEIGHT_INITIALIZERS',
     'VARIANTS', 'KeyMatch', 'PublicPretrainedInit',
-    'build_efficientnet_lite0_classifier',
     'build_efficientnet_lite_classifier', 'convert_checkpoint',
-    'convert_state_dict', 'detect_format', 'efficientnet_lite0_to_timm',
-    'efficientnet_lite_to_timm',
+    'convert_state_dict', 'detect_format', 'efficientnet_lite_to_timm',
     'export_teacher',
     'load_exact', 'match_state_dict', 'source_parts', 'spt_teacher_weights',
     'strip_ddp_prefix'

@@ -146,13 +146,6 @@ def efficientnet_lite_to_timm(
     return converted
 
 
-def efficientnet_lite0_to_timm(
-        state_dict: Mapping[str, torch.Tensor]
-) -> 'OrderedDict[str, torch.Tensor]':
-    """:func:`efficientnet_lite_to_timm` for Lite0."""
-    return efficientnet_lite_to_timm(state_dict, 'lite0')
-
-
 def load_efficientnet_lite(
         filename: str,
         map_location: Union[str, torch.device, None] = None
@@ -192,8 +185,3 @@ def build_efficientnet_lite_classifier(variant: str = 'lite0') -> nn.Module:
     model = timm.create_model(spec.timm_name)
     model.load_state_dict(load_efficientnet_lite(spec.imagenet_uri))
     return model.eval()
-
-
-def build_efficientnet_lite0_classifier() -> nn.Module:
-    """:func:`build_efficientnet_lite_classifier` for Lite0."""
-    return build_efficientnet_lite_classifier('lite0')
