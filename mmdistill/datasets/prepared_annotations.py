@@ -17,7 +17,7 @@ import numpy as np
 
 from ..utils.fileio import write_text_atomic
 from .errors import SurgicalDataError
-from .text_rows import data_lines, is_int
+from .text_rows import data_lines, integer_table
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,8 @@ def read_frame_annotation(path: str,
         raise SurgicalDataError(
             path, f'line 1: expected header "frame<TAB>phase[<TAB>tools]", '
             f'got {" ".join(header)!r}; re-run the preparation')
-    table = np.empty((len(rows), len(header)), dtype=np.int64)
-    for k, (n, fields) in enumerate(rows):
-        if len(fields) != len(header) or not all(map(is_int, fields)):
-            raise SurgicalDataError(
-                path, f'line {n}: expected {len(header)} integers, got '
-                f'{" ".join(fields)!r}')
-        table[k] = [int(x) for x in fields]
+    table = integer_table(path, rows, len(header))
+    for k, (n, _) in enumerate(rows):
         if table[k, 0] != k:
             raise SurgicalDataError(
                 path, f'line {n}: frame {table[k, 0]} where {k} was expected')

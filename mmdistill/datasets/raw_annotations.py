@@ -18,7 +18,7 @@ from typing import Sequence, Tuple
 import numpy as np
 
 from .errors import SurgicalDataError
-from .text_rows import data_lines, is_int
+from .text_rows import data_lines, integer_table, is_int
 
 CHOLEC80_TOOLS: Tuple[str, ...] = ('Grasper', 'Bipolar', 'Hook', 'Scissors',
                                    'Clipper', 'Irrigator', 'SpecimenBag')
@@ -100,13 +100,7 @@ def read_tool_file(path: str) -> ToolAnnotation:
             f'{" ".join(header)!r}')
     if not rows:
         raise SurgicalDataError(path, 'has a header but no rows')
-    table = np.empty((len(rows), len(header)), dtype=np.int64)
-    for i, (n, fields) in enumerate(rows):
-        if len(fields) != len(header) or not all(map(is_int, fields)):
-            raise SurgicalDataError(
-                path, f'line {n}: expected {len(header)} integers, got '
-                f'{" ".join(fields)!r}')
-        table[i] = [int(x) for x in fields]
+    table = integer_table(path, rows, len(header))
     frames, presence = table[:, 0], table[:, 1:]
     if np.any(np.diff(frames) <= 0) or frames[0] < 0:
         raise SurgicalDataError(path, 'frame numbers must increase from >= 0')

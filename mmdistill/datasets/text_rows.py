@@ -6,6 +6,8 @@ Shared by the readers of the official raw files
 """
 from typing import List, Tuple
 
+import numpy as np
+
 from .errors import SurgicalDataError
 
 
@@ -29,3 +31,18 @@ def data_lines(path: str, what: str) -> List[Tuple[int, List[str]]]:
 def is_int(text: str) -> bool:
     """Whether ``text`` is a (possibly negative) decimal integer."""
     return text.lstrip('-').isdigit()
+
+
+def integer_table(path: str, rows: List[Tuple[int, List[str]]],
+                  width: int) -> np.ndarray:
+    """``rows`` (from :func:`data_lines`) as an ``(len(rows), width)`` int64
+    table; a row of another width or with a non-integer field is refused,
+    naming its line."""
+    table = np.empty((len(rows), width), dtype=np.int64)
+    for k, (n, fields) in enumerate(rows):
+        if len(fields) != width or not all(map(is_int, fields)):
+            raise SurgicalDataError(
+                path, f'line {n}: expected {width} integers, got '
+                f'{" ".join(fields)!r}')
+        table[k] = [int(x) for x in fields]
+    return table
